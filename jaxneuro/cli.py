@@ -1,0 +1,136 @@
+"""The ``jaxneuro`` command.
+
+    jaxneuro reproduce --out results/      every classical result: figures + summary.json
+    jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
+
+Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def _cable_parser(sub):
+    p = sub.add_parser("cable", help="simulate one H&H cable (Lees / Crank–Nicolson)",
+                       description="Simulate a Hodgkin–Huxley cable. Defaults reproduce Cooley & Dodge (1966).")
+    g = p.add_argument_group("geometry")
+    g.add_argument("--radius", type=float, default=238.0, help="axon radius (µm) [238]")
+    g.add_argument("--length", type=float, default=70_000.0, help="cable length (µm) [70000]")
+    g.add_argument("--rho", type=float, default=35.4, help="intracellular resistivity (Ω·cm) [35.4]")
+    g.add_argument("--left", choices=("sealed", "clamped"), default="sealed", help="end at x = 0 [sealed]")
+    g.add_argument("--right", choices=("sealed", "clamped"), default="sealed", help="end at x = L [sealed]")
+    m = p.add_argument_group("membrane")
+    m.add_argument("--temperature", type=float, default=18.5, help="temperature (°C) [18.5]")
+    for name, default, unit in (("Cm", 1.0, "µF/cm²"), ("gNa", 120.0, "mS/cm²"), ("gK", 36.0, "mS/cm²"),
+                                ("gL", 0.3, "mS/cm²"), ("ENa", 115.0, "mV"), ("EK", -12.0, "mV"), ("EL", 10.598, "mV")):
+        m.add_argument(f"--{name}", type=float, default=default, help=f"({unit}) [{default}]")
+    m.add_argument("--beta-m-exponent", type=float, default=0.0555, help="k in β_m = 4 exp(-k v) (1/mV); H&H: 1/18 [0.0555]")
+    n = p.add_argument_group("grid")
+    n.add_argument("--dx", type=float, default=250.0, help="node spacing (µm) [250]")
+    n.add_argument("--dt", type=float, default=0.001, help="time step (ms) [0.001]")
+    n.add_argument("--t-stop", type=float, default=5.0, help="duration (ms) [5]")
+    s = p.add_argument_group("stimulus (a current pulse)")
+    what = s.add_mutually_exclusive_group()
+    what.add_argument("--stim-current", type=float, help="total current (nA)")
+    what.add_argument("--stim-density", type=float, default=2500.0,
+                      help="the notebook's way: current density (µA/cm²) on the membrane of the node at --stim-position [2500]")
+    s.add_argument("--stim-start", type=float, default=0.0, help="onset (ms) [0]")
+    s.add_argument("--stim-duration", type=float, default=0.2, help="duration (ms) [0.2]")
+    s.add_argument("--stim-position", type=float, default=0.0, help="position (µm) [0]")
+    s.add_argument("--stim-width", type=float, default=0.0, help="spread (µm), 0 for a point [0]")
+    o = p.add_argument_group("output")
+    o.add_argument("--x1", type=float, default=20_000.0, help="velocity from x1 (µm) [20000]")
+    o.add_argument("--x2", type=float, default=30_000.0, help="to x2 (µm) [30000]")
+    o.add_argument("--richardson", action="store_true", help="also run dx/2, dx/4 and extrapolate the velocity")
+    o.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_run_cable)
+
+
+def _run_cable(args) -> int:
+    from . import cable
+    from .membrane import HHParams
+
+    boundary = {"sealed": cable.Boundary.sealed(), "clamped": cable.Boundary.clamped(0.0)}
+    grid = cable.Grid(args.length, args.dx, args.dt, args.t_stop, boundary[args.left], boundary[args.right])
+    membrane = HHParams(Cm=args.Cm, gNa=args.gNa, ENa=args.ENa, gK=args.gK, EK=args.EK, gL=args.gL, EL=args.EL,
+                        temperature=args.temperature, beta_m_exponent=args.beta_m_exponent)
+    axon = cable.Axon(radius=args.radius, rho=args.rho, membrane=membrane)
+    if args.stim_current is not None:
+        stimulus = cable.Stimulus(args.stim_current, args.stim_start, args.stim_duration, args.stim_position, args.stim_width)
+    else:
+        node = int(round(args.stim_position / args.dx))
+        stimulus = cable.Stimulus.from_density(args.stim_density, args.radius, args.dx, args.stim_duration,
+                                               args.stim_start, node=node, n_nodes=grid.n_nodes)._replace(width=args.stim_width)
+    record = cable.Record.reductions()
+    start = time.perf_counter()
+    sol = cable.simulate_cable(axon, grid, stimulus, record=record)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    sol = cable.simulate_cable(axon, grid, stimulus, record=record)
+    wall = time.perf_counter() - start
+    result = {
+        "velocity_m_per_s": None,
+        "peak_mV_max": float(sol.peak_v.max()),
+        "peak_mV_mid": float(sol.peak_v[grid.n_nodes // 2]),
+        "compartments": grid.n_nodes,
+        "steps": grid.n_steps,
+        "stimulus_nA": float(stimulus.amplitude),
+        "wall_seconds": wall,
+        "wall_seconds_first_call_with_compile": first,
+    }
+    try:
+        result["velocity_m_per_s"] = float(cable.conduction_velocity(sol, args.x1, args.x2))
+    except ValueError as err:
+        result["velocity_error"] = str(err)
+    if args.richardson:
+        cv = cable.converged_velocity(axon, grid, stimulus, args.x1, args.x2)
+        result["richardson"] = cv._asdict()
+    if args.json:
+        print(json.dumps(result, default=float))
+    else:
+        v = result["velocity_m_per_s"]
+        print(f"cable: {grid.n_nodes} compartments x {grid.n_steps} steps, stimulus {result['stimulus_nA']:.1f} nA")
+        print(f"  velocity {args.x1:g}-{args.x2:g} µm: " + (f"{v:.6f} m/s" if v is not None else result["velocity_error"]))
+        print(f"  peak: {result['peak_mV_mid']:.3f} mV mid-cable, {result['peak_mV_max']:.3f} mV max")
+        if args.richardson:
+            cv = result["richardson"]
+            print(f"  Richardson: {cv['velocity']:.8f} ± {cv['error_estimate']:.1e} m/s (order {cv['observed_order']:.2f})")
+        print(f"  wall {wall * 1e3:.1f} ms (first call with compile {first:.2f} s)")
+    return 0
+
+
+def _reproduce_parser(sub):
+    p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
+    p.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args) -> int:
+    from .reproduce import run_all
+
+    start = time.perf_counter()
+    run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True))
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="jaxneuro", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _reproduce_parser(sub)
+    _cable_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:
+        print(f"jaxneuro {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Matplotlib figures, one function per figure.  Solvers never call this module.
+
+Each function takes solutions (NumPy-convertible) and returns the ``Figure``; saving is the
+caller's business.  The non-interactive Agg backend is selected on import.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .cable import CableSolution  # noqa: E402
+
+_UM_PER_CM = 1e4
+
+
+def _sample_index(solution: CableSolution, time: float) -> int:
+    return int(np.argmin(np.abs(np.asarray(solution.t) - time)))
+
+
+def spatial_profiles(solution: CableSolution, times, title: str = ""):
+    """Membrane potential along the cable at the given ``times`` (ms) (notebook Figure 2)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
+    x_cm = np.asarray(solution.x) / _UM_PER_CM
+    v = np.asarray(solution.v)
+    for t in times:
+        ax.plot(x_cm, v[_sample_index(solution, t)], color="black", lw=1.5)
+    ax.set_xlabel("Position (cm)")
+    ax.set_ylabel(r"$\Delta V_m$ (mV)")
+    ax.set_title(title or "Spatial profiles every " + ", ".join(f"{t:g}" for t in times[:3]) + "… ms")
+    return fig
+
+
+def cooley_dodge_figure(solution: CableSolution, profile_times=(0.2, 0.5, 1.0, 2.0, 3.0),
+                        positions_cm=(0.0, 1.0, 2.0, 3.0), velocity: float | None = None):
+    """Replica of Cooley & Dodge (1966) Fig. 2 (notebook Figure 3): space profiles at
+    ``profile_times`` (ms), top; time courses at ``positions_cm``, bottom."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), constrained_layout=True)
+    x_cm = np.asarray(solution.x) / _UM_PER_CM
+    t = np.asarray(solution.t)
+    v = np.asarray(solution.v)
+    shades = plt.cm.viridis(np.linspace(0.0, 0.85, len(profile_times)))
+    for time, shade in zip(profile_times, shades):
+        top.plot(x_cm, v[_sample_index(solution, time)], color=shade, lw=1.5, label=f"{time:g} ms")
+    top.legend(fontsize=8, loc="upper right", title="time")
+    top.set_xlim(0, x_cm[-1])
+    top.set_ylim(-20, 115)
+    top.set_xlabel("Position (cm)")
+    top.set_ylabel(r"$\Delta V_m$ (mV)")
+    label = f" — {velocity:.4f} m/s between 2 and 3 cm" if velocity is not None else ""
+    top.set_title("Cooley & Dodge (1966), Fig. 2" + label)
+    dx_cm = x_cm[1] - x_cm[0]
+    shades = plt.cm.viridis(np.linspace(0.0, 0.85, len(positions_cm)))
+    for pos, shade in zip(positions_cm, shades):
+        bottom.plot(t, v[:, int(round(pos / dx_cm))], color=shade, lw=1.5, label=f"{pos:g} cm")
+    bottom.set_xlim(0, min(3.5, t[-1]))
+    bottom.set_xlabel("Time (ms)")
+    bottom.set_ylabel(r"$\Delta V_m$ (mV)")
+    bottom.legend(fontsize=8, loc="upper right", title="position")
+    return fig
+
+
+def convergence_figure(results: dict):
+    """Velocity vs dx (log–log error vs the Richardson value) for each labelled
+    :class:`~jaxneuro.cable.ConvergedVelocity` in ``results``."""
+    fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+    for label, cv in results.items():
+        dx = np.asarray(cv.dx)
+        err = np.abs(np.asarray(cv.velocities) - cv.velocity)
+        ax.loglog(dx, err, "o-", label=f"{label}: {cv.velocity:.6f} m/s")
+    ref = np.asarray(next(iter(results.values())).dx)
+    first = np.abs(np.asarray(next(iter(results.values())).velocities[0]) - next(iter(results.values())).velocity)
+    ax.loglog(ref, first * (ref / ref[0]) ** 2, "k--", lw=1, label=r"$\propto \Delta x^2$")
+    ax.set_xlabel(r"$\Delta x$ (µm), with $\Delta t \propto \Delta x$")
+    ax.set_ylabel("|velocity - Richardson| (m/s)")
+    ax.set_title("Second-order convergence of the Lees scheme")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def peak_along_cable(solution: CableSolution, title: str = "Peak potential along the cable"):
+    """Per-node peak potential (mV) against position (cm): the far end must fire fully."""
+    fig, ax = plt.subplots(figsize=(6, 3), constrained_layout=True)
+    ax.plot(np.asarray(solution.x) / _UM_PER_CM, np.asarray(solution.peak_v), color="black")
+    ax.set_xlabel("Position (cm)")
+    ax.set_ylabel("Peak $\\Delta V_m$ (mV)")
+    ax.set_title(title)
+    return fig
+
+
+def radius_sweep_figure(radii, velocities, exponent: float, prefactor: float):
+    """Conduction velocity against radius (log–log) with the fitted power law."""
+    fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+    radii = np.asarray(radii)
+    ax.loglog(radii, velocities, "o", ms=3, label="simulated (one vmapped call)")
+    ax.loglog(radii, prefactor * radii**exponent, "k-", lw=1, label=f"fit: $\\propto a^{{{exponent:.4f}}}$")
+    ax.set_xlabel("Axon radius (µm)")
+    ax.set_ylabel("Conduction velocity (m/s)")
+    ax.legend(fontsize=8)
+    return fig
