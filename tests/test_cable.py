@@ -1,0 +1,315 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxneuro as jn
+from jaxneuro import cable
+from jaxneuro.reproduce import cooley_dodge, radius_sweep
+
+
+@pytest.fixture(scope="module")
+def cd():
+    return cooley_dodge()
+
+
+# --- Acceptance 1: Cooley–Dodge against the NumPy implementation of the notebook's algorithm.
+
+
+def test_cooley_dodge_velocity_matches_numpy_baseline(cd):
+    notebook_numpy = pytest.importorskip("notebook_numpy")
+    v, *_ = notebook_numpy.simulate()
+    baseline = notebook_numpy.velocity(v, 0.025, 0.001, 80, 120)
+    assert cd.velocity == pytest.approx(baseline, rel=1e-4)
+    # Same scheme, same grid: the agreement is in fact far tighter than asked.
+    assert cd.velocity == pytest.approx(baseline, rel=1e-6)
+    # The notebook's argmax estimate (18.75 ± 0.25 m/s) brackets it.
+    assert abs(cd.velocity - 18.75) < 0.25
+
+
+def test_cooley_dodge_stimulus_is_the_notebooks():
+    stim = jn.cooley_dodge_stimulus()
+    assert float(stim.amplitude) == pytest.approx(4673.119, rel=1e-6)  # nA, as DESIGN.md says
+    density = cable.stimulus_density(stim, 238.0, jn.cooley_dodge_grid())
+    assert float(density[0]) == pytest.approx(2500.0, rel=1e-13)
+    assert np.all(np.asarray(density[1:]) == 0.0)
+
+
+# --- Acceptance 2: second-order convergence and the Richardson velocity.
+
+
+def test_second_order_convergence_in_dx_and_dt():
+    grid = jn.Grid(length=40_000.0, dx=250.0, dt=0.001, t_stop=3.6)
+    cv = jn.converged_velocity(jn.cooley_dodge_axon(), grid, jn.cooley_dodge_stimulus(), levels=4)
+    d = np.diff(cv.velocities)
+    ratios = d[:-1] / d[1:]
+    assert np.all((ratios > 3.7) & (ratios < 4.3)), ratios
+    assert abs(cv.observed_order - 2.0) < 0.1
+    assert cv.error_estimate < 2e-5
+    assert abs(cv.velocities[-1] - cv.velocity) < 1e-3
+
+
+# --- Acceptance 3: the far end fires fully (the corrected matrix).
+
+
+def test_far_end_fires_fully(cd):
+    beyond_1cm = np.asarray(cd.solution.x) >= 10_000.0
+    assert np.all(np.asarray(cd.solution.peak_v)[beyond_1cm] >= cd.mid_peak - 1.0)
+    assert cd.far_end_peak == pytest.approx(101.6, abs=0.1)
+
+
+# --- Acceptance 4: conservation, rest, mirror symmetry.
+
+
+def passive(axon):
+    return axon._replace(membrane=axon.membrane._replace(gNa=0.0, gK=0.0, gL=0.0))
+
+
+def test_pure_diffusion_conserves_trapezoid_integral():
+    grid = jn.Grid(length=10_000.0, dx=50.0, dt=0.01, t_stop=20.0)
+    x = grid.x
+    v0 = 100.0 * np.exp(-(((x - 3000.0) / 500.0) ** 2)) + 10.0 * (x > 8000)
+    sol = jn.simulate_cable(passive(jn.Axon(radius=5.0)), grid, initial_v=v0, record=jn.Record(every=100))
+    w = np.ones(grid.n_nodes)
+    w[[0, -1]] = 0.5
+    integrals = np.asarray(sol.v) @ w
+    assert np.max(np.abs(integrals / integrals[0] - 1.0)) < 1e-12
+    assert np.ptp(np.asarray(sol.v[-1])) < np.ptp(v0)  # it did diffuse
+
+
+def test_neumann_slopes_inject_exactly_the_flux():
+    # d/dt ∫v dx = D (β - α): with Lees' false boundaries this holds to round-off.
+    grid = jn.Grid(length=5_000.0, dx=50.0, dt=0.01, t_stop=5.0,
+                   left=jn.Boundary("neumann", -0.01), right=jn.Boundary("neumann", 0.02))
+    axon = passive(jn.Axon(radius=2.0))
+    sol = jn.simulate_cable(axon, grid, initial_v=np.zeros(grid.n_nodes), record=jn.Record(every=50))
+    w = np.full(grid.n_nodes, grid.dx)
+    w[[0, -1]] *= 0.5
+    diffusion = float(cable.step_ratio(axon, grid.dx, grid.dt)) * grid.dx**2 / grid.dt  # µm²/ms
+    np.testing.assert_allclose(np.asarray(sol.v) @ w, diffusion * (0.02 + 0.01) * np.asarray(sol.t), rtol=1e-11, atol=1e-9)
+
+
+def test_dirichlet_ends_decay_like_the_heat_equation():
+    length = 2_000.0
+    grid = jn.Grid(length=length, dx=10.0, dt=0.005, t_stop=2.0, left=jn.Boundary.clamped(), right=jn.Boundary.clamped())
+    axon = passive(jn.Axon(radius=1.0))
+    v0 = 10.0 * np.sin(np.pi * grid.x / length)
+    sol = jn.simulate_cable(axon, grid, initial_v=v0, record=jn.Record(every=100))
+    diffusion = float(cable.step_ratio(axon, grid.dx, grid.dt)) * grid.dx**2 / grid.dt
+    exact = np.exp(-diffusion * (np.pi / length) ** 2 * np.asarray(sol.t))[:, None] * v0
+    assert np.all(np.asarray(sol.v)[:, [0, -1]] == 0.0)
+    np.testing.assert_allclose(np.asarray(sol.v), exact, atol=1e-4 * 10.0)
+
+
+def test_resting_cable_stays_at_rest():
+    axon = jn.cooley_dodge_axon()
+    grid = jn.Grid(length=20_000.0, dx=100.0, dt=0.005, t_stop=10.0)
+    sol = jn.simulate_cable(axon, grid, None, record=jn.Record(every=50, threshold=None))
+    assert np.max(np.abs(np.asarray(sol.v) - float(sol.v_rest))) < 1e-9
+
+
+def test_stimulating_the_other_end_mirrors_the_solution():
+    axon = jn.cooley_dodge_axon()
+    grid = jn.Grid(length=30_000.0, dx=250.0, dt=0.002, t_stop=2.5)
+    left = jn.cooley_dodge_stimulus(dx=grid.dx)
+    right = left._replace(position=grid.length)
+    a = jn.simulate_cable(axon, grid, left, record=jn.Record(every=10))
+    b = jn.simulate_cable(axon, grid, right, record=jn.Record(every=10))
+    assert float(jnp.max(a.v)) > 80.0  # it fired
+    np.testing.assert_allclose(np.asarray(b.v), np.asarray(a.v)[:, ::-1], atol=1e-9)
+
+
+# --- Acceptance 5: a vmapped radius sweep gives velocity ∝ sqrt(radius).
+
+
+def test_radius_sweep_velocity_scales_as_sqrt_radius():
+    sweep = radius_sweep()
+    assert sweep.radii.size == 64
+    assert np.all(np.isfinite(sweep.velocities))
+    assert abs(sweep.exponent - 0.5) < 0.01
+
+
+def test_batch_matches_single_runs_and_stores_no_history_by_default():
+    grid = jn.Grid(length=20_000.0, dx=250.0, dt=0.002, t_stop=2.0)
+    radii = jnp.array([150.0, 238.0, 300.0])
+    stim = jn.cooley_dodge_stimulus(dx=grid.dx)
+    batch = jn.simulate_cable(jn.cooley_dodge_axon()._replace(radius=radii), grid, stim)
+    assert batch.v is None and batch.peak_t.shape == (3, grid.n_nodes)
+    for i, a in enumerate(radii):
+        one = jn.simulate_cable(jn.cooley_dodge_axon()._replace(radius=float(a)), grid, stim, record=jn.Record.reductions())
+        np.testing.assert_allclose(batch.peak_t[i], one.peak_t, rtol=1e-12)
+    # A two-dimensional batch (radius x temperature) keeps its shape.
+    two_d = jn.cooley_dodge_axon()._replace(
+        radius=jnp.array([[150.0, 238.0], [150.0, 238.0]]),
+        membrane=jn.cooley_dodge_axon().membrane._replace(temperature=jnp.array([[15.0, 15.0], [20.0, 20.0]])),
+    )
+    sol = jn.simulate_cable(two_d, grid, stim)
+    assert sol.peak_v.shape == (2, 2, grid.n_nodes)
+
+
+# --- Gradients against central finite differences.
+
+
+def test_gradients_of_arrival_time_match_finite_differences():
+    grid = jn.Grid(length=30_000.0, dx=500.0, dt=0.002, t_stop=3.0)
+    base = jn.cooley_dodge_axon()
+
+    def arrival(theta):
+        radius, rho, gna, temperature = theta
+        axon = jn.Axon(radius, rho, base.membrane._replace(gNa=gna, temperature=temperature))
+        sol = jn.simulate_cable(axon, grid, jn.cooley_dodge_stimulus(dx=grid.dx), record=jn.Record.reductions())
+        return jn.arrival_time(sol, 25_000.0, "crossing")
+
+    theta = jnp.array([238.0, 35.4, 120.0, 18.5])
+    grad = jax.grad(arrival)(theta)
+    for i in range(4):
+        h = 1e-5 * theta[i]
+        e = jnp.zeros(4).at[i].set(h)
+        fd = (arrival(theta + e) - arrival(theta - e)) / (2 * h)
+        assert float(grad[i]) == pytest.approx(float(fd), rel=1e-5), i
+
+
+def test_velocity_gradient_wrt_radius():
+    grid = jn.Grid(length=30_000.0, dx=500.0, dt=0.002, t_stop=3.0)
+
+    def velocity(radius):
+        axon = jn.cooley_dodge_axon()._replace(radius=radius)
+        sol = jn.simulate_cable(axon, grid, jn.cooley_dodge_stimulus(dx=grid.dx), record=jn.Record.reductions())
+        return jn.conduction_velocity(sol, 15_000.0, 25_000.0)
+
+    g = jax.grad(velocity)(238.0)
+    fd = (velocity(238.0 * (1 + 1e-5)) - velocity(238.0 * (1 - 1e-5))) / (2 * 238.0e-5)
+    assert float(g) == pytest.approx(float(fd), rel=1e-5)
+    # d ln v / d ln a ≈ 1/2 (the cable is close to, not exactly at, the travelling-wave limit).
+    assert float(g) * 238.0 / float(velocity(238.0)) == pytest.approx(0.5, abs=0.03)
+
+
+# --- Bad input: ValueError naming the argument, raised before anything is compiled.
+
+
+@pytest.fixture
+def no_compile(monkeypatch):
+    def forbidden(*a, **k):
+        raise AssertionError("compiled before validating")
+
+    monkeypatch.setattr(cable, "_solve_one", forbidden)
+    monkeypatch.setattr(cable, "_solve_batch", forbidden)
+
+
+GRID = jn.Grid(length=10_000.0, dx=250.0, dt=0.01, t_stop=1.0)
+
+
+@pytest.mark.parametrize(
+    "axon, stimulus, match",
+    [
+        (jn.Axon(radius=0.0), None, "axon.radius"),
+        (jn.Axon(radius=-3.0), None, "axon.radius"),
+        (jn.Axon(rho=float("nan")), None, "axon.rho"),
+        (jn.Axon(membrane=jn.HHParams(gNa=float("inf"))), None, "axon.membrane.gNa"),
+        (jn.Axon(membrane=jn.HHParams(Cm=0.0)), None, "axon.membrane.Cm"),
+        (jn.Axon(membrane=jn.HHParams(gK=-1.0)), None, "axon.membrane.gK"),
+        (jn.Axon(), jn.Stimulus(amplitude=float("nan")), "stimulus.amplitude"),
+        (jn.Axon(), jn.Stimulus(position=20_000.0), "stimulus must lie on the cable"),
+        (jn.Axon(radius=jnp.ones(3)), jn.Stimulus(amplitude=jnp.ones(4)), "same shape"),
+    ],
+)
+def test_bad_parameters_raise_before_compiling(no_compile, axon, stimulus, match):
+    with pytest.raises(ValueError, match=match):
+        jn.simulate_cable(axon, GRID, stimulus)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(length=10.0, dx=250.0, dt=0.01, t_stop=1.0), "length"),
+        (dict(length=1000.0, dx=0.0, dt=0.01, t_stop=1.0), "dx"),
+        (dict(length=1000.0, dx=10.0, dt=0.0, t_stop=1.0), "dt"),
+        (dict(length=1000.0, dx=10.0, dt=-1.0, t_stop=1.0), "dt"),
+        (dict(length=1000.0, dx=10.0, dt=0.1, t_stop=0.05), "t_stop"),
+        (dict(length=1000.0, dx=10.0, dt=0.1, t_stop=float("nan")), "t_stop"),
+        (dict(length=1000.0, dx=300.0, dt=0.1, t_stop=1.0), "whole number of dx"),
+    ],
+)
+def test_bad_grids_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        jn.Grid(**kwargs)
+
+
+def test_bad_records_and_initial_state_raise(no_compile):
+    with pytest.raises(ValueError, match="probes"):
+        jn.simulate_cable(jn.Axon(), GRID, record=jn.Record(probes=(-5.0,)))
+    with pytest.raises(ValueError, match="every"):
+        jn.Record(every=0)
+    with pytest.raises(ValueError, match="initial_v"):
+        jn.simulate_cable(jn.Axon(), GRID, initial_v=np.zeros(3))
+    with pytest.raises(ValueError, match="initial_v must be finite"):
+        jn.simulate_cable(jn.Axon(), GRID, initial_v=np.full(GRID.n_nodes, np.nan))
+
+
+def test_divergence_is_reported_with_time_and_place():
+    v0 = np.zeros(GRID.n_nodes)
+    v0[12] = -1e5  # exp(1e5/80) overflows: the run cannot stay finite
+    with pytest.raises(jn.CableDivergenceError, match=r"t = 0.0\d* ms, x = \d+ µm"):
+        jn.simulate_cable(jn.Axon(radius=1.0), GRID, initial_v=v0)
+    sol = jn.simulate_cable(jn.Axon(radius=1.0), GRID, initial_v=v0, check=False)
+    assert int(sol.diverged_at_step) >= 1 and int(sol.diverged_at_node) >= 0
+
+
+def test_velocity_refuses_when_no_spike_arrived():
+    sol = jn.simulate_cable(jn.Axon(), GRID, jn.Stimulus(amplitude=1.0, duration=0.1))
+    with pytest.raises(ValueError, match="no spike reached"):
+        jn.conduction_velocity(sol, 2_000.0, 8_000.0)
+
+
+# --- The stimulus is physical: the same current whatever dx.
+
+
+@pytest.mark.parametrize("position, width", [(0.0, 0.0), (1234.5, 0.0), (10_000.0, 0.0), (1000.0, 777.0), (0.0, 500.0)])
+def test_stimulus_total_current_is_independent_of_dx(position, width):
+    stim = jn.Stimulus(amplitude=3.0, duration=1.0, position=position, width=width)
+    for dx in (250.0, 125.0, 50.0):
+        grid = jn.Grid(length=10_000.0, dx=dx, dt=0.01, t_stop=1.0)
+        area = 2 * np.pi * 2.0 * np.full(grid.n_nodes, dx) * 1e-8  # cm², radius 2 µm
+        area[[0, -1]] /= 2
+        total_nA = float(np.sum(np.asarray(cable.stimulus_density(stim, 2.0, grid)) * area) * 1e3)
+        assert total_nA == pytest.approx(3.0, rel=1e-12)
+
+
+def test_refining_dx_keeps_the_spike():
+    # The notebook's density-on-one-node stimulus loses half its current when dx halves; ours does not.
+    axon = jn.cooley_dodge_axon()
+    stim = jn.cooley_dodge_stimulus()
+    for dx in (250.0, 125.0):
+        sol = jn.simulate_cable(axon, jn.Grid(30_000.0, dx, 0.002, 3.0), stim, record=jn.Record.reductions())
+        assert float(sol.peak_v[-1]) > 80.0
+
+
+# --- Recording.
+
+
+def test_every_k_probes_and_history_agree():
+    grid = jn.Grid(length=20_000.0, dx=250.0, dt=0.002, t_stop=2.0)
+    stim = jn.cooley_dodge_stimulus(dx=grid.dx)
+    full = jn.simulate_cable(jn.cooley_dodge_axon(), grid, stim, record=jn.Record(gates=True))
+    sparse = jn.simulate_cable(jn.cooley_dodge_axon(), grid, stim, record=jn.Record(every=7, probes=(5000.0, 5125.0)))
+    assert full.v.shape == (grid.n_steps + 1, grid.n_nodes) and full.gates.m.shape == full.v.shape
+    np.testing.assert_allclose(sparse.t, np.arange(0, grid.n_steps + 1, 7) * grid.dt)
+    np.testing.assert_allclose(sparse.v, full.v[::7], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sparse.probe_v[:, 0], full.v[::7, 20], atol=1e-12)
+    np.testing.assert_allclose(sparse.probe_v[:, 1], 0.5 * (full.v[::7, 20] + full.v[::7, 21]), atol=1e-12)
+    # Online peaks agree with the parabola through the recorded history around its maximum.
+    v = np.asarray(full.v[:, 40])
+    k = int(np.argmax(v))
+    off = 0.5 * (v[k - 1] - v[k + 1]) / (v[k - 1] - 2 * v[k] + v[k + 1])
+    assert float(full.peak_t[40]) == pytest.approx((k + off) * grid.dt, rel=1e-12)
+    # The final state continues the history.
+    np.testing.assert_allclose(full.final.v, full.v[-1])
+
+
+def test_linear_solvers_agree():
+    grid = jn.Grid(length=20_000.0, dx=250.0, dt=0.002, t_stop=2.0)
+    stim = jn.cooley_dodge_stimulus(dx=grid.dx)
+    runs = [jn.simulate_cable(jn.cooley_dodge_axon(), grid, stim, record=jn.Record.reductions(), linear_solver=s)
+            for s in ("thomas", "doubling", "lapack")]
+    for other in runs[1:]:
+        np.testing.assert_allclose(other.peak_t, runs[0].peak_t, rtol=1e-11)

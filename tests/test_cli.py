@@ -1,0 +1,50 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from jaxneuro import cli
+
+
+def test_cable_json(capsys):
+    rc = cli.main(["cable", "--length", "30000", "--dx", "500", "--dt", "0.002", "--t-stop", "3",
+                   "--x1", "15000", "--x2", "25000", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 17.0 < out["velocity_m_per_s"] < 20.0
+    assert out["compartments"] == 61 and out["steps"] == 1500
+    assert out["peak_mV_max"] > 90.0 and out["wall_seconds"] > 0
+
+
+def test_cable_current_stimulus_and_richardson(capsys):
+    rc = cli.main(["cable", "--length", "30000", "--dx", "500", "--dt", "0.002", "--t-stop", "3",
+                   "--stim-current", "5000", "--x1", "15000", "--x2", "25000", "--richardson"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "Richardson" in text and "m/s" in text
+
+
+def test_cable_bad_input_is_a_clear_error(capsys):
+    assert cli.main(["cable", "--radius", "0"]) == 2
+    assert "axon.radius must be > 0" in capsys.readouterr().err
+    assert cli.main(["cable", "--dx", "-1"]) == 2
+    assert "dx" in capsys.readouterr().err
+
+
+def test_console_script_help():
+    out = subprocess.run([sys.executable, "-m", "jaxneuro.cli", "cable", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--temperature" in out.stdout and "µm" in out.stdout
+
+
+@pytest.mark.slow
+def test_reproduce_writes_figures_and_summary(tmp_path):
+    assert cli.main(["reproduce", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    for name in ("cable_fig2_profiles.png", "cable_fig3_cooley_dodge.png", "cable_convergence.png",
+                 "cable_radius_sweep.png", "cable_peak_along_axon.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+    assert abs(summary["cooley_dodge_notebook_beta_m"]["velocity_2_3cm"] - 18.7215) < 1e-3
+    assert abs(summary["radius_sweep"]["exponent"] - 0.5) < 0.01
+    for label in summary["converged_velocity"].values():
+        assert abs(label["observed_order"] - 2.0) < 0.1
