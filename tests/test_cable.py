@@ -3,6 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import notebook_numpy  # benchmarks/notebook_numpy.py, put on the path by conftest.py
+
 import jaxneuro as jn
 from jaxneuro import cable
 from jaxneuro.reproduce import cooley_dodge, radius_sweep
@@ -17,7 +19,6 @@ def cd():
 
 
 def test_cooley_dodge_velocity_matches_numpy_baseline(cd):
-    notebook_numpy = pytest.importorskip("notebook_numpy")
     v, *_ = notebook_numpy.simulate()
     baseline = notebook_numpy.velocity(v, 0.025, 0.001, 80, 120)
     assert cd.velocity == pytest.approx(baseline, rel=1e-4)
