@@ -741,12 +741,14 @@ def _raise_if_diverged(solution: CableSolution, grid: Grid, shape: tuple) -> Non
 # Conduction velocity.
 
 
-def _time_at(times: Array, x: ArrayLike, dx: float) -> Array:
-    """Arrival time at position x (µm) by linear interpolation of per-node times (..., nodes)."""
-    position = jnp.asarray(x) / dx
+def _time_at(times: Array, x: ArrayLike, nodes: Array) -> Array:
+    """Arrival time at position x (µm) by linear interpolation of per-node times (..., nodes).
+
+    Pure jnp on the node positions, so it also works when they are traced (inside ``jit``)."""
+    position = (jnp.asarray(x) - nodes[0]) / (nodes[1] - nodes[0])
     index = jnp.clip(jnp.floor(position).astype(int), 0, times.shape[-1] - 2)
     weight = position - index
-    return (1.0 - weight) * times[..., index] + weight * times[..., index + 1]
+    return (1.0 - weight) * jnp.take(times, index, axis=-1) + weight * jnp.take(times, index + 1, axis=-1)
 
 
 def arrival_time(solution: CableSolution, x: float, measure: str = "peak") -> Array:
@@ -758,11 +760,11 @@ def arrival_time(solution: CableSolution, x: float, measure: str = "peak") -> Ar
         raise ValueError(f"measure must be 'peak' or 'crossing', got {measure!r}")
     if times is None:
         raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
-    dx = float(solution.x[1] - solution.x[0])
-    length = float(solution.x[-1])
-    if not 0.0 <= x <= length:
-        raise ValueError(f"position must lie in [0, {length}] µm, got {x}")
-    return _time_at(times, x, dx)
+    if _is_concrete(solution.x) and _is_concrete(x):
+        length = float(solution.x[-1])
+        if not 0.0 <= float(x) <= length:
+            raise ValueError(f"position must lie in [0, {length}] µm, got {x}")
+    return _time_at(times, x, solution.x)
 
 
 def conduction_velocity(
@@ -778,7 +780,7 @@ def conduction_velocity(
     t1, t2 = arrival_time(solution, x1, measure), arrival_time(solution, x2, measure)
     if solution.crossing_t is not None and _is_concrete(solution.crossing_t):
         for x in (x1, x2):
-            if not np.all(np.isfinite(np.asarray(_time_at(solution.crossing_t, x, float(solution.x[1]))))):
+            if not np.all(np.isfinite(np.asarray(_time_at(solution.crossing_t, x, solution.x)))):
                 raise ValueError(f"no spike reached x = {x} µm (the threshold was never crossed there)")
     return (x2 - x1) / (t2 - t1) * 1e-3  # µm/ms -> m/s
 

@@ -185,6 +185,20 @@ def test_velocity_gradient_wrt_radius():
     assert float(g) * 238.0 / float(velocity(238.0)) == pytest.approx(0.5, abs=0.03)
 
 
+def test_velocity_under_jit_and_vmap_of_the_public_functions():
+    grid = jn.Grid(length=30_000.0, dx=500.0, dt=0.002, t_stop=3.0)
+
+    def velocity(radius):
+        axon = jn.cooley_dodge_axon()._replace(radius=radius)
+        sol = jn.simulate_cable(axon, grid, jn.cooley_dodge_stimulus(dx=grid.dx), record=jn.Record.reductions())
+        return jn.conduction_velocity(sol, 15_000.0, 25_000.0)
+
+    eager = float(velocity(238.0))
+    assert float(jax.jit(velocity)(238.0)) == pytest.approx(eager, rel=1e-12)
+    both = jax.vmap(velocity)(jnp.array([238.0, 300.0]))
+    assert float(both[0]) == pytest.approx(eager, rel=1e-12) and float(both[1]) > eager
+
+
 # --- Bad input: ValueError naming the argument, raised before anything is compiled.
 
 
