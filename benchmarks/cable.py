@@ -114,7 +114,7 @@ def main(argv=None):
         batch_stim = stim._replace(amplitude=stim.amplitude * (radii / 238.0) ** 1.5)
         fn = lambda: jn.simulate_cable(batch_axon, grid, batch_stim, record=jn.Record.reductions())  # noqa: E731
         first, wall = timed(fn, args.repeats)
-        add(f"jaxneuro batch of {size} (vmap, reductions)", size, first, wall, f"{wall / size * 1e3:.2f} ms per cable")
+        add(f"jaxneuro batch of {size} (one program, reductions)", size, first, wall, f"{wall / size * 1e3:.2f} ms per cable")
 
     neuron = neuron_run(args.repeats)
     if neuron is not None:

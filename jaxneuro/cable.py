@@ -40,6 +40,7 @@ from .membrane import Gates, HHParams
 Array = jax.Array
 
 # Unit conversions, applied once where the physical constants are assembled.
+LINEAR_SOLVERS = ("thomas", "doubling", "lapack")
 _UM_PER_CM = 1e4
 _MS_PER_US = 1e-3
 
@@ -317,11 +318,14 @@ def _second_difference(v: Array, grid: Grid) -> Array:
 
 
 def _implicit_matrix(r: Array, grid: Grid):
-    """Diagonals of I - r/2 Λ (eqs. 26, 37, 39) with identity rows at Dirichlet ends."""
-    n = grid.n_nodes
-    lower = jnp.full(n, -r / 2)
-    upper = jnp.full(n, -r / 2)
-    diagonal = jnp.full(n, 1.0 + r)
+    """Diagonals of I - r/2 Λ (eqs. 26, 37, 39) with identity rows at Dirichlet ends.
+
+    Node-major: shape (nodes,) + r.shape.
+    """
+    shape = (grid.n_nodes,) + jnp.shape(r)
+    lower = jnp.broadcast_to(-r / 2, shape)
+    upper = jnp.broadcast_to(-r / 2, shape)
+    diagonal = jnp.broadcast_to(1.0 + r, shape)
     lower, upper = lower.at[-1].set(-r), upper.at[0].set(-r)
     if grid.left.kind == "dirichlet":
         diagonal, upper = diagonal.at[0].set(1.0), upper.at[0].set(0.0)
@@ -346,8 +350,12 @@ def _hat_integral(s: Array) -> Array:
 
 
 def stimulus_density(stimulus: Stimulus, radius: ArrayLike, grid: Grid) -> Array:
-    """Current density (µA/cm²) at each node for the full pulse amplitude."""
-    x = jnp.asarray(grid.x)
+    """Current density (µA/cm²) at each node for the full pulse amplitude.
+
+    Node-major: shape (nodes,) + the broadcast shape of the stimulus leaves and ``radius``.
+    """
+    batch_ndim = max(np.ndim(leaf) for leaf in (radius, *stimulus))
+    x = jnp.asarray(grid.x).reshape((-1,) + (1,) * batch_ndim)
     point = jnp.maximum(0.0, 1.0 - jnp.abs(stimulus.position - x) / grid.dx)
     spread = stimulus.width > 0.0
     safe_width = jnp.where(spread, stimulus.width, 1.0)
@@ -357,6 +365,7 @@ def stimulus_density(stimulus: Stimulus, radius: ArrayLike, grid: Grid) -> Array
     ) * (grid.dx / safe_width)
     share = jnp.where(spread, uniform, point)  # fraction of the current entering each node
     membrane_length = jnp.full(grid.n_nodes, grid.dx).at[0].set(grid.dx / 2).at[-1].set(grid.dx / 2)
+    membrane_length = membrane_length.reshape(x.shape)
     area_cm2 = 2.0 * jnp.pi * radius * membrane_length / _UM_PER_CM**2
     return stimulus.amplitude * 1e-3 * share / area_cm2  # nA -> µA
 
@@ -410,33 +419,41 @@ def solve_cable(
     """Integrate one cable (pure: no checks; use :func:`simulate_cable` for checked runs).
 
     Args:
-        axon: radius (µm), ρ (Ω·cm) and membrane parameters; scalar leaves.
+        axon: radius (µm), ρ (Ω·cm) and membrane parameters; scalar leaves, or leaves that
+            broadcast (with the stimulus's) to one batch shape: then one program runs the whole
+            batch, with node arrays stored node-major, (nodes, *batch), so that the substitution
+            along the cable reads contiguous rows and no step transposes anything.  The
+            solution's batch axes lead, as everywhere else.
         grid: static discretisation and end conditions.
         stimulus: the current pulse (nA, ms, µm).
         record: what to keep.
-        initial_v: starting potential at each node (mV); default: the resting potential.
+        initial_v: starting potential at each node (mV), (nodes,) or (*batch, nodes); default:
+            the resting potential.
             Gates start at their steady state for that potential.
         linear_solver: ``"thomas"`` (factored once, node-by-node substitution; the default and
             the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
             substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
             (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
-        unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU:
-            57 against 72 ms median for one Cooley–Dodge run, 4.1 against 4.6 s for 64).
+        unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU, for
+            one Cooley–Dodge run and for batches; 1 and 4 were 10–30 % slower).
     """
     params = axon.membrane
     dt, n_steps = grid.dt, grid.n_steps
-    r = step_ratio(axon, grid.dx, dt)
+    batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
+    node_shape = (grid.n_nodes,) + batch  # node-major
+    r = jnp.broadcast_to(step_ratio(axon, grid.dx, dt), batch)
     lower, diagonal, upper = _implicit_matrix(r, grid)
     if linear_solver == "lapack":
-        solve = lambda rhs: jax.lax.linalg.tridiagonal_solve(  # noqa: E731
-            lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0), rhs[:, None]
-        )[:, 0]
+        last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (LAPACK wants nodes last)
+        solve = lambda rhs: jnp.moveaxis(jax.lax.linalg.tridiagonal_solve(  # noqa: E731
+            last(lower.at[0].set(0.0)), last(diagonal), last(upper.at[-1].set(0.0)), last(rhs)[..., None]
+        )[..., 0], -1, 0)
     else:
-        factored = tridiagonal.factor(lower, diagonal, upper)
+        factored = tridiagonal.factor(lower, diagonal, upper, axis=0)
         substitute = {"thomas": tridiagonal.solve, "doubling": tridiagonal.solve_doubling}[linear_solver]
-        solve = partial(substitute, factored)
+        solve = partial(substitute, factored, axis=0)
     # Lees' right-hand side carries r·α·dx once more at a Neumann end (the LHS false boundary).
-    boundary_source = jnp.zeros(grid.n_nodes)
+    boundary_source = jnp.zeros(node_shape)
     if grid.left.kind == "neumann":
         boundary_source = boundary_source.at[0].set(-r * grid.left.value * grid.dx)
     if grid.right.kind == "neumann":
@@ -462,7 +479,8 @@ def solve_cable(
         v_mid = state.v + 0.5 * state.v_increment
         gates_mid = Gates(*(g + 0.5 * d for g, d in zip(state.gates, state.gates_increment)))
         rates = membrane.gate_derivatives(v_mid, gates_mid, params)
-        increments = Gates(*(dt * dg for dg in rates))
+        # Stored once: XLA would otherwise recompute each increment for the gate update too.
+        increments = jax.lax.optimization_barrier(Gates(*(dt * dg for dg in rates)))
         t_mid = (step + 0.5) * dt
         rhs = (
             state.v
@@ -474,18 +492,20 @@ def solve_cable(
         gates_new = Gates(*(g + d for g, d in zip(state.gates, increments)))
         return CableState(v_new, gates_new, v_new - state.v, increments)
 
-    v_rest = membrane.resting_potential(params)
-    v0 = jnp.full(grid.n_nodes, v_rest) if initial_v is None else jnp.asarray(initial_v, float)
+    v_rest = jnp.broadcast_to(membrane.resting_potential(params), batch)
+    if initial_v is None:
+        v0 = jnp.broadcast_to(v_rest, node_shape)
+    else:
+        v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, float), -1, 0), node_shape)
     v0 = _clamp_ends(v0, grid)
     gates0 = membrane.steady_state(v0, params)
     state0 = CableState(v0, gates0, jnp.zeros_like(v0), Gates(*(jnp.zeros_like(g) for g in gates0)))
 
-    n_nodes = grid.n_nodes
     red0 = _Reductions(
         peak_v=v0 if record.peaks else None,
-        peak_t=jnp.zeros(n_nodes) if record.peaks else None,
-        crossing_t=jnp.full(n_nodes, jnp.inf) if record.threshold is not None else None,
-        first_bad_step=jnp.full(n_nodes, -1),
+        peak_t=jnp.zeros(node_shape) if record.peaks else None,
+        crossing_t=jnp.full(node_shape, jnp.inf) if record.threshold is not None else None,
+        first_bad_step=jnp.full(node_shape, -1),
     )
 
     # Carry = (state, reductions, step index of state.v).
@@ -512,7 +532,8 @@ def solve_cable(
                 out["gates"] = state.gates
         if record.probes:
             v = state.v
-            out["probe_v"] = (1.0 - probe_weight) * v[probe_index] + probe_weight * v[probe_index + 1]
+            weight = probe_weight.reshape((-1,) + (1,) * (v.ndim - 1))  # (probes, 1...) against (probes, *batch)
+            out["probe_v"] = (1.0 - weight) * v[probe_index] + weight * v[probe_index + 1]
         return out
 
     first = explicit_step(state0)
@@ -549,19 +570,23 @@ def solve_cable(
     k = record.every
     samples = samples or {}
     bad_step = jnp.where(red.first_bad_step < 0, n_steps + 1, red.first_bad_step)
-    bad_node = jnp.argmin(bad_step)
-    diverged = bad_step[bad_node] <= n_steps
+    bad_node = jnp.argmin(bad_step, axis=0)
+    first_bad = jnp.min(bad_step, axis=0)
+    diverged = first_bad <= n_steps
+    # Back to the public layout: batch axes first, nodes last.
+    nodes_last = partial(jax.tree.map, lambda a: jnp.moveaxis(a, 0, -1))
+    samples_last = partial(jax.tree.map, lambda a: jnp.moveaxis(a, (0, 1), (-2, -1)))
     return CableSolution(
         t=jnp.arange(n_steps // k + 1) * (k * dt) if record.samples_anything else jnp.zeros(0),
         x=jnp.asarray(grid.x),
-        v=samples.get("v"),
-        gates=samples.get("gates"),
-        probe_v=samples.get("probe_v"),
-        peak_v=peak_v,
-        peak_t=peak_t,
-        crossing_t=red.crossing_t,
-        final=final,
-        diverged_at_step=jnp.where(diverged, bad_step[bad_node], -1),
+        v=samples_last(samples.get("v")),
+        gates=samples_last(samples.get("gates")),
+        probe_v=samples_last(samples.get("probe_v")),
+        peak_v=nodes_last(peak_v),
+        peak_t=nodes_last(peak_t),
+        crossing_t=nodes_last(red.crossing_t),
+        final=nodes_last(final),
+        diverged_at_step=jnp.where(diverged, first_bad, -1),
         diverged_at_node=jnp.where(diverged, bad_node, -1),
         v_rest=v_rest,
     )
@@ -576,16 +601,11 @@ def _probe_interpolation(probes: tuple, grid: Grid):
 # ----------------------------------------------------------------------------------------
 # The checked entry point: validation before compiling, batching, divergence reports.
 
+# Batches are not vmapped: solve_cable runs them natively, node-major (measured faster on the
+# CPU than vmap, whose layouts put v and the gates in transposed orders and copy every step).
 _solve_one = partial(jax.jit, static_argnames=("grid", "record", "linear_solver", "unroll"))(solve_cable)
 
 
-@partial(jax.jit, static_argnames=("grid", "record", "linear_solver", "unroll", "batched_initial"))
-def _solve_batch(axon, stimulus, initial_v, grid, record, linear_solver, unroll, batched_initial):
-    def one(a, s, v0):
-        return solve_cable(a, grid, s, record, v0, linear_solver=linear_solver, unroll=unroll)
-
-    in_axes = (0, 0, 0 if batched_initial else None)
-    return jax.vmap(one, in_axes=in_axes, out_axes=0)(axon, stimulus, initial_v)
 
 
 def _is_concrete(tree) -> bool:
@@ -700,8 +720,8 @@ def simulate_cable(
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
-    if linear_solver not in ("thomas", "doubling", "lapack"):
-        raise ValueError(f"linear_solver must be 'thomas', 'doubling' or 'lapack', got {linear_solver!r}")
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {linear_solver!r}")
     if shape == ():
         solution = _solve_one(axon, grid, stimulus, record, initial_v, linear_solver=linear_solver, unroll=unroll)
     else:
@@ -712,13 +732,13 @@ def simulate_cable(
 
         axon_flat = jax.tree.map(flat, axon)
         stimulus_flat = jax.tree.map(flat, stimulus)
-        batched_initial = initial_v is not None and np.ndim(initial_v) > 1
         v0 = None if initial_v is None else jnp.asarray(initial_v, float)
-        if batched_initial:
+        if v0 is not None and v0.ndim > 1:
             v0 = v0.reshape(size, grid.n_nodes)
-        solution = _solve_batch(axon_flat, stimulus_flat, v0, grid, record, linear_solver, unroll, batched_initial)
+        solution = _solve_one(axon_flat, grid, stimulus_flat, record, v0, linear_solver=linear_solver, unroll=unroll)
         unflat = lambda a: a.reshape(shape + a.shape[1:])  # noqa: E731
-        solution = jax.tree.map(unflat, solution)._replace(t=solution.t[0], x=solution.x[0])
+        t, x = solution.t, solution.x
+        solution = jax.tree.map(unflat, solution._replace(t=None, x=None))._replace(t=t, x=x)
     if check and _is_concrete(solution.diverged_at_step):
         _raise_if_diverged(solution, grid, shape)
     return solution

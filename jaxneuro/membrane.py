@@ -148,11 +148,13 @@ def beta_h(v: ArrayLike) -> Array:
 def _rates(v: ArrayLike, params: HHParams):
     v = jnp.asarray(v)
     ex = _exponentials(v)
-    return (
+    # The barrier makes XLA compute the six rates once and store them; without it, it fuses
+    # (and so recomputes) the exponentials into each gate's update: measured 1.4x slower.
+    return jax.lax.optimization_barrier((
         (_alpha_n(v, ex), _beta_n(v, ex)),
         (_alpha_m(v, ex), beta_m(v, params.beta_m_exponent)),
         (_alpha_h(v, ex), _beta_h(v, ex)),
-    )
+    ))
 
 
 def steady_state(v: ArrayLike, params: HHParams = HHParams()) -> Gates:

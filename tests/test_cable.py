@@ -206,7 +206,6 @@ def no_compile(monkeypatch):
         raise AssertionError("compiled before validating")
 
     monkeypatch.setattr(cable, "_solve_one", forbidden)
-    monkeypatch.setattr(cable, "_solve_batch", forbidden)
 
 
 GRID = jn.Grid(length=10_000.0, dx=250.0, dt=0.01, t_stop=1.0)
@@ -319,6 +318,23 @@ def test_every_k_probes_and_history_agree():
     np.testing.assert_allclose(full.final.v, full.v[-1])
 
 
+def test_batched_history_probes_and_initial_state_match_single_runs():
+    # Batches run node-major inside; every recorded field must come back batch-first.
+    grid = jn.Grid(length=10_000.0, dx=250.0, dt=0.005, t_stop=1.0)
+    radii = jnp.array([200.0, 260.0])
+    stim = jn.cooley_dodge_stimulus(dx=grid.dx)
+    record = jn.Record(every=10, gates=True, probes=(2_000.0, 5_125.0))
+    initial_v = jnp.stack([jnp.linspace(0.0, 2.0, grid.n_nodes), jnp.linspace(1.0, 0.0, grid.n_nodes)])
+    batch = jn.simulate_cable(jn.cooley_dodge_axon()._replace(radius=radii), grid, stim, record=record, initial_v=initial_v)
+    assert batch.v.shape == (2, grid.n_steps // 10 + 1, grid.n_nodes) and batch.probe_v.shape == (2, batch.t.size, 2)
+    for i in range(2):
+        one = jn.simulate_cable(jn.cooley_dodge_axon()._replace(radius=float(radii[i])), grid, stim,
+                                record=record, initial_v=initial_v[i])
+        for got, want in ((batch.v[i], one.v), (batch.gates.m[i], one.gates.m), (batch.probe_v[i], one.probe_v),
+                          (batch.final.v[i], one.final.v), (batch.peak_t[i], one.peak_t)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_linear_solvers_agree():
     grid = jn.Grid(length=20_000.0, dx=250.0, dt=0.002, t_stop=2.0)
     stim = jn.cooley_dodge_stimulus(dx=grid.dx)
@@ -326,3 +342,9 @@ def test_linear_solvers_agree():
             for s in ("thomas", "doubling", "lapack")]
     for other in runs[1:]:
         np.testing.assert_allclose(other.peak_t, runs[0].peak_t, rtol=1e-11)
+    radii = jnp.array([200.0, 238.0])
+    batches = [jn.simulate_cable(jn.cooley_dodge_axon()._replace(radius=radii), grid, stim, linear_solver=s)
+               for s in ("thomas", "doubling", "lapack")]
+    np.testing.assert_allclose(batches[0].peak_t[1], runs[0].peak_t, rtol=1e-11)
+    for other in batches[1:]:
+        np.testing.assert_allclose(other.peak_t, batches[0].peak_t, rtol=1e-11)

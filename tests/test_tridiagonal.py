@@ -49,3 +49,24 @@ def test_gradient_through_factor_and_solve():
     h = 1e-6
     fd = (f(1.0 + h) - f(1.0 - h)) / (2 * h)
     assert float(jax.grad(f)(1.0)) == pytest.approx(float(fd), rel=1e-7)
+
+
+@pytest.mark.parametrize("method", [tri.solve, tri.solve_doubling])
+def test_node_axis_first_with_trailing_batch(method):
+    # The cable's layout: nodes first, batch axes after (contiguous rows for the sweeps).
+    rng = np.random.default_rng(2)
+    lower, diagonal, upper = random_system(40, rng, (3,))
+    rhs = rng.normal(size=(3, 40))
+    fac = tri.factor(*(jnp.asarray(a.T) for a in (lower, diagonal, upper)), axis=0)
+    x = method(fac, jnp.asarray(rhs.T), axis=0)
+    assert x.shape == (40, 3)
+    for b in range(3):
+        np.testing.assert_allclose(x[:, b], np.linalg.solve(dense(lower[b], diagonal[b], upper[b]), rhs[b]), rtol=1e-12)
+
+
+def test_one_factor_many_right_hand_sides():
+    rng = np.random.default_rng(3)
+    lower, diagonal, upper = random_system(30, rng)
+    rhs = rng.normal(size=(5, 30))
+    x = tri.solve(tri.factor(*map(jnp.asarray, (lower, diagonal, upper))), jnp.asarray(rhs))
+    np.testing.assert_allclose(x, np.linalg.solve(dense(lower, diagonal, upper), rhs.T).T, rtol=1e-12)
