@@ -19,7 +19,8 @@ gives a negative current at the step where the stimulus stops).
 
 Everything here is a pure function of pytrees: ``jax.jit``, ``jax.vmap`` and ``jax.grad`` work
 through :func:`solve_cable`.  :func:`simulate_cable` is the checked entry point: it validates
-input before compiling, runs batches through one compiled ``vmap`` and reports divergence.
+input before compiling, runs a batch as one compiled program (natively batched, node-major) and
+reports divergence.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from .membrane import Gates, HHParams
 
 Array = jax.Array
 
-# Unit conversions, applied once where the physical constants are assembled.
+#: Accepted values of ``linear_solver`` (see :func:`solve_cable`).
 LINEAR_SOLVERS = ("thomas", "doubling", "lapack")
+
+# Unit conversions, applied once where the physical constants are assembled.
 _UM_PER_CM = 1e4
 _MS_PER_US = 1e-3
 
@@ -302,11 +305,15 @@ class CableDivergenceError(FloatingPointError):
 # The numerical core (pure, jit/vmap/grad-able).
 
 
-def step_ratio(axon: Axon, dx: float, dt: float) -> Array:
-    """r = D dt / dx² (dimensionless), D = a / (2 ρ Cm) converted to µm²/ms."""
+def diffusion_coefficient(axon: Axon) -> Array:
+    """D = a / (2 ρ Cm) of the cable equation, in µm²/ms."""
     diffusion = axon.radius / (2.0 * axon.rho * axon.membrane.Cm)  # µm/(Ω·cm·µF/cm²)
-    diffusion = diffusion * _UM_PER_CM / _MS_PER_US  # -> µm²/ms
-    return diffusion * dt / dx**2
+    return diffusion * _UM_PER_CM / _MS_PER_US
+
+
+def step_ratio(axon: Axon, dx: float, dt: float) -> Array:
+    """r = D dt / dx² (dimensionless)."""
+    return diffusion_coefficient(axon) * dt / dx**2
 
 
 def _second_difference(v: Array, grid: Grid) -> Array:
@@ -641,14 +648,9 @@ def batch_shape(*trees) -> tuple:
     return distinct.pop() if distinct else ()
 
 
-def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Record, initial_v=None) -> tuple:
-    """Check the arguments of a cable run; return the batch shape.  Raises ``ValueError``."""
-    if not isinstance(axon, Axon):
-        raise ValueError(f"axon must be a jaxneuro.Axon, got {type(axon).__name__}")
-    if not isinstance(stimulus, Stimulus):
-        raise ValueError(f"stimulus must be a jaxneuro.Stimulus, got {type(stimulus).__name__}")
-    shape = batch_shape(("axon", axon), ("stimulus", stimulus))
-    for name, leaf in _leaf_names(axon, "axon") + _leaf_names(stimulus, "stimulus"):
+def _check_values(named_leaves) -> None:
+    """Finite everywhere, and within the physical ranges above (concrete leaves only)."""
+    for name, leaf in named_leaves:
         if isinstance(leaf, jax.core.Tracer):
             continue
         value = np.asarray(leaf, dtype=float)
@@ -658,6 +660,25 @@ def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Rec
             raise ValueError(f"{name} must be > 0, got {leaf}")
         if name in _NON_NEGATIVE and not np.all(value >= 0):
             raise ValueError(f"{name} must be >= 0, got {leaf}")
+
+
+def validate_axon(axon: Axon) -> tuple:
+    """Check an :class:`Axon` (type, finite leaves, physical ranges, one batch shape); return
+    the batch shape.  Raises ``ValueError`` naming the offending leaf."""
+    if not isinstance(axon, Axon):
+        raise ValueError(f"axon must be a jaxneuro.Axon, got {type(axon).__name__}")
+    shape = batch_shape(("axon", axon))
+    _check_values(_leaf_names(axon, "axon"))
+    return shape
+
+
+def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Record, initial_v=None) -> tuple:
+    """Check the arguments of a cable run; return the batch shape.  Raises ``ValueError``."""
+    validate_axon(axon)
+    if not isinstance(stimulus, Stimulus):
+        raise ValueError(f"stimulus must be a jaxneuro.Stimulus, got {type(stimulus).__name__}")
+    shape = batch_shape(("axon", axon), ("stimulus", stimulus))
+    _check_values(_leaf_names(stimulus, "stimulus"))
     if _is_concrete(stimulus):
         start = np.asarray(stimulus.position, float)
         end = start + np.asarray(stimulus.width, float)
