@@ -2,6 +2,7 @@
 
     jaxneuro reproduce --out results/      every classical result: figures + summary.json
     jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
+    jaxneuro speed [options] [--json]      travelling-wave speed, found automatically (fast and slow)
 
 Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 """
@@ -14,21 +15,36 @@ import sys
 import time
 
 
-def _cable_parser(sub):
-    p = sub.add_parser("cable", help="simulate one H&H cable (Lees / Crank–Nicolson)",
-                       description="Simulate a Hodgkin–Huxley cable. Defaults reproduce Cooley & Dodge (1966).")
-    g = p.add_argument_group("geometry")
+def _add_axon_arguments(p) -> None:
+    """Radius, ρ and the membrane parameters (defaults: Cooley & Dodge, the notebook's β_m)."""
+    g = p.add_argument_group("axon")
     g.add_argument("--radius", type=float, default=238.0, help="axon radius (µm) [238]")
-    g.add_argument("--length", type=float, default=70_000.0, help="cable length (µm) [70000]")
     g.add_argument("--rho", type=float, default=35.4, help="intracellular resistivity (Ω·cm) [35.4]")
-    g.add_argument("--left", choices=("sealed", "clamped"), default="sealed", help="end at x = 0 [sealed]")
-    g.add_argument("--right", choices=("sealed", "clamped"), default="sealed", help="end at x = L [sealed]")
     m = p.add_argument_group("membrane")
     m.add_argument("--temperature", type=float, default=18.5, help="temperature (°C) [18.5]")
     for name, default, unit in (("Cm", 1.0, "µF/cm²"), ("gNa", 120.0, "mS/cm²"), ("gK", 36.0, "mS/cm²"),
                                 ("gL", 0.3, "mS/cm²"), ("ENa", 115.0, "mV"), ("EK", -12.0, "mV"), ("EL", 10.598, "mV")):
         m.add_argument(f"--{name}", type=float, default=default, help=f"({unit}) [{default}]")
     m.add_argument("--beta-m-exponent", type=float, default=0.0555, help="k in β_m = 4 exp(-k v) (1/mV); H&H: 1/18 [0.0555]")
+
+
+def _axon_from(args):
+    from .cable import Axon
+    from .membrane import HHParams
+
+    membrane = HHParams(Cm=args.Cm, gNa=args.gNa, ENa=args.ENa, gK=args.gK, EK=args.EK, gL=args.gL, EL=args.EL,
+                        temperature=args.temperature, beta_m_exponent=args.beta_m_exponent)
+    return Axon(radius=args.radius, rho=args.rho, membrane=membrane)
+
+
+def _cable_parser(sub):
+    p = sub.add_parser("cable", help="simulate one H&H cable (Lees / Crank–Nicolson)",
+                       description="Simulate a Hodgkin–Huxley cable. Defaults reproduce Cooley & Dodge (1966).")
+    _add_axon_arguments(p)
+    g = p.add_argument_group("cable")
+    g.add_argument("--length", type=float, default=70_000.0, help="cable length (µm) [70000]")
+    g.add_argument("--left", choices=("sealed", "clamped"), default="sealed", help="end at x = 0 [sealed]")
+    g.add_argument("--right", choices=("sealed", "clamped"), default="sealed", help="end at x = L [sealed]")
     n = p.add_argument_group("grid")
     n.add_argument("--dx", type=float, default=250.0, help="node spacing (µm) [250]")
     n.add_argument("--dt", type=float, default=0.001, help="time step (ms) [0.001]")
@@ -52,13 +68,10 @@ def _cable_parser(sub):
 
 def _run_cable(args) -> int:
     from . import cable
-    from .membrane import HHParams
 
     boundary = {"sealed": cable.Boundary.sealed(), "clamped": cable.Boundary.clamped(0.0)}
     grid = cable.Grid(args.length, args.dx, args.dt, args.t_stop, boundary[args.left], boundary[args.right])
-    membrane = HHParams(Cm=args.Cm, gNa=args.gNa, ENa=args.ENa, gK=args.gK, EK=args.EK, gL=args.gL, EL=args.EL,
-                        temperature=args.temperature, beta_m_exponent=args.beta_m_exponent)
-    axon = cable.Axon(radius=args.radius, rho=args.rho, membrane=membrane)
+    axon = _axon_from(args)
     if args.stim_current is not None:
         stimulus = cable.Stimulus(args.stim_current, args.stim_start, args.stim_duration, args.stim_position, args.stim_width)
     else:
@@ -103,6 +116,52 @@ def _run_cable(args) -> int:
     return 0
 
 
+def _speed_parser(sub):
+    p = sub.add_parser("speed", help="find the travelling-wave speed automatically (shooting + bisection)",
+                       description="Find the speed of the H&H travelling pulse (notebook eq. 44) from the unstable "
+                                   "manifold of rest, to a relative bracket of --rtol. Defaults: Cooley & Dodge's axon.")
+    _add_axon_arguments(p)
+    n = p.add_argument_group("numerics")
+    n.add_argument("--dz", type=float, default=1e-3, help="integration step (ms) [0.001]")
+    n.add_argument("--method", choices=("rk4", "ab5"), default="rk4", help="integrator [rk4]")
+    n.add_argument("--rtol", type=float, default=1e-13, help="relative bracket width [1e-13]")
+    n.add_argument("--max-z", type=float, default=40.0, help="longest trajectory (ms) [40]")
+    n.add_argument("--sections", type=int, default=1, help="trial speeds per iteration (1: bisection) [1]")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_run_speed)
+
+
+def _run_speed(args) -> int:
+    from . import wave
+
+    axon = _axon_from(args)
+    options = dict(dz=args.dz, method=args.method, rtol=args.rtol, max_z=args.max_z, sections=args.sections)
+    start = time.perf_counter()
+    fast = wave.find_wave_speed(axon, **options)
+    slow = wave.find_wave_speed(axon, branch="slow", **options)
+    wall = time.perf_counter() - start
+
+    result = {
+        "pulse": bool(fast.found),
+        "speed_m_per_s": float(fast.speed) if bool(fast.found) else None,
+        "bracket_m_per_s": [float(b) for b in fast.bracket] if bool(fast.found) else None,
+        "iterations": int(fast.iterations),
+        "slow_speed_m_per_s": float(slow.speed) if bool(slow.found) else None,
+        "slow_bracket_m_per_s": [float(b) for b in slow.bracket] if bool(slow.found) else None,
+        "wall_seconds_with_compile": wall,
+    }
+    if args.json:
+        print(json.dumps(result))
+    elif not result["pulse"]:
+        print("no travelling pulse found for these parameters (none could be bracketed)")
+    else:
+        print(f"speed: {result['speed_m_per_s']:.12f} m/s  (bracket {result['bracket_m_per_s'][0]:.15g} – "
+              f"{result['bracket_m_per_s'][1]:.15g}, {result['iterations']} iterations)")
+        slow_text = f"{result['slow_speed_m_per_s']:.12f} m/s" if result["slow_speed_m_per_s"] else "not found"
+        print(f"slow (unstable) pulse: {slow_text}")
+    return 0
+
+
 def _reproduce_parser(sub):
     p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
     p.add_argument("--out", required=True, help="output folder")
@@ -124,6 +183,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _reproduce_parser(sub)
     _cable_parser(sub)
+    _speed_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -101,3 +101,38 @@ def radius_sweep_figure(radii, velocities, exponent: float, prefactor: float):
     ax.set_ylabel("Conduction velocity (m/s)")
     ax.legend(fontsize=8)
     return fig
+
+
+def cable_versus_wave_figure(result):
+    """Notebook Fig. 4: the cable's time course at 2 cm against the travelling-wave solution
+    started from the cable's state at 1 ms (both on the time axis of that start)."""
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    sol = result.jaxneuro_cable
+    node = int(np.argmin(np.abs(np.asarray(sol.x) - 20_000.0)))
+    ax.plot(np.asarray(sol.t) - 1.0, np.asarray(sol.v)[:, node], lw=3, color="tab:red", alpha=0.6,
+            label="full cable at 2 cm (Lees / Crank–Nicolson)")
+    ax.plot(result.trajectory_z, result.trajectory_v, lw=1.2, color="tab:blue",
+            label=f"travelling wave, u = {result.from_jaxneuro_cable:.9f} m/s (found automatically)")
+    ax.set_xlim(0, 4)
+    ax.set_ylim(-20, 110)
+    ax.set_xlabel("Time from the start state (ms)")
+    ax.set_ylabel("ΔV (mV)")
+    ax.set_title("Cable vs travelling wave (notebook Fig. 4)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+def speed_temperature_figure(result):
+    """Fast and slow pulse speeds against temperature, meeting where propagation fails."""
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.plot(result.temperatures, result.fast, "o-", ms=3, label="fast (stable) pulse")
+    ax.plot(result.temperatures, result.slow, "s-", ms=3, label="slow (unstable) pulse")
+    failure = result.failure
+    ax.axvline(float(failure.temperature), color="k", ls=":", lw=1)
+    ax.plot([float(failure.temperature)], [float(failure.speed)], "k*", ms=10,
+            label=f"fold: {float(failure.temperature):.2f} °C, {float(failure.speed):.2f} m/s")
+    ax.set_xlabel("Temperature (°C)")
+    ax.set_ylabel("Speed (m/s)")
+    ax.set_title("H&H travelling pulses, Cooley–Dodge axon (a = 238 µm)", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig

@@ -93,6 +93,125 @@ def radius_sweep(
     return RadiusSweep(radii, velocities, float(exponent), float(np.exp(log_prefactor)), wall)
 
 
+# ----------------------------------------------------------------------------------------
+# The travelling wave (notebook section 3.5).
+
+#: The notebook's hand-tuned speed, 1.8750565461815821 "mm/ms", which is cm/ms: in m/s.
+NOTEBOOK_WAVE_SPEED = 18.750565461815821
+
+
+def cable_wave_start(v, n, m, h, dt: float, step: int = 1000, node: int = 80) -> "wave.WaveState":
+    """The notebook's start: the cable's state at ``step`` (1 ms) and ``node`` (2 cm), with
+    W = (v[step+1] - v[step]) / dt, from arrays laid out (steps, nodes)."""
+    from . import wave
+
+    return wave.WaveState(*(jnp.asarray(a) for a in (
+        v[step, node], (v[step + 1, node] - v[step, node]) / dt, n[step, node], m[step, node], h[step, node])))
+
+
+class NotebookWave(NamedTuple):
+    """Acceptance 1 of the speed finder: the notebook's start, AB5 with dz = 1e-4 ms."""
+
+    from_notebook_cable: float  # start from the notebook's cable (NumPy, as published)
+    from_jaxneuro_cable: float  # start from jaxneuro's cable (midpoint stimulus, exact rest)
+    notebook: float
+    jaxneuro_start: object
+    jaxneuro_cable: cable.CableSolution
+    trajectory_z: np.ndarray
+    trajectory_v: np.ndarray
+
+
+def notebook_wave() -> NotebookWave:
+    """The speed from the notebook's starting point, found automatically (AB5, dz = 1e-4 ms),
+    from both the notebook's own cable algorithm (``benchmarks/notebook_numpy.py`` when present,
+    else skipped: NaN) and jaxneuro's cable."""
+    from . import wave
+
+    axon = cable.cooley_dodge_axon()
+    options = dict(method="ab5", dz=1e-4, max_z=10.0, record_z=6.0, record_every=10)
+    grid = cable.cooley_dodge_grid()
+    sol = cable.simulate_cable(axon, grid, cable.cooley_dodge_stimulus(), record=Record(gates=True))
+    gates = sol.gates
+    start = cable_wave_start(sol.v, gates.n, gates.m, gates.h, grid.dt)
+    ours = wave.find_wave_speed(axon, start, **options)
+    try:
+        import notebook_numpy  # benchmarks/ on the path (tests, benchmarks)
+    except ImportError:
+        from_notebook = float("nan")
+    else:
+        nb = notebook_numpy.simulate(duration=1.003)
+        from_notebook = float(wave.find_wave_speed(axon, cable_wave_start(*nb, 0.001), **options).speed)
+    return NotebookWave(from_notebook, float(ours.speed), NOTEBOOK_WAVE_SPEED, start, sol,
+                        np.asarray(ours.z), np.asarray(ours.trajectory.v))
+
+
+def wave_speed_convergence(axon: Axon = None, steps=(4e-3, 2e-3, 1e-3, 5e-4, 2.5e-4)) -> list:
+    """Speed (m/s) from the unstable manifold for each dz (ms), RK4: [(dz, speed), ...]."""
+    from . import wave
+
+    axon = cable.cooley_dodge_axon() if axon is None else axon
+    return [(dz, float(wave.find_wave_speed(axon, dz=dz, max_z=20.0).speed)) for dz in steps]
+
+
+class CableVersusWave(NamedTuple):
+    beta_m_exponent: float
+    wave_speed: float  # m/s, manifold start, dz = 2.5e-4 ms (converged to ~1e-11)
+    windows: list  # [(x1 µm, x2 µm, Richardson cable velocity, its error estimate, relative difference)]
+
+
+def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0,
+                      windows=((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000))):
+    """The cable's Richardson-extrapolated velocity (3 grids from dx 250 µm, dt 1 µs) in windows
+    ever farther from the stimulus, against the travelling-wave speed for the same parameters."""
+    from . import wave
+
+    axon = cable.cooley_dodge_axon(beta_m_exponent)
+    speed = float(wave.find_wave_speed(axon, dz=2.5e-4, max_z=20.0).speed)
+    grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
+    stimulus = cable.cooley_dodge_stimulus()
+    solutions = [cable.simulate_cable(axon, g, stimulus, record=Record.reductions())
+                 for g in (grid, grid.refined(2), grid.refined(4))]
+    rows = []
+    for x1, x2 in windows:
+        v = np.array([float(cable.conduction_velocity(s, x1, x2)) for s in solutions])
+        extrapolated = v[1:] + (v[1:] - v[:-1]) / 3.0
+        rows.append((x1, x2, float(extrapolated[-1]), float(abs(extrapolated[-1] - extrapolated[-2])),
+                     float(extrapolated[-1] / speed - 1.0)))
+    return CableVersusWave(beta_m_exponent, speed, rows)
+
+
+class SpeedTemperature(NamedTuple):
+    temperatures: np.ndarray
+    fast: np.ndarray  # m/s, NaN where no pulse
+    slow: np.ndarray
+    failure: object  # wave.PropagationFailure
+    wall_seconds: float  # the two vmapped 64-point curves, after compilation
+
+
+def speed_temperature(points: int = 64) -> SpeedTemperature:
+    """Fast and slow pulse speeds from 6.3 to 36 °C (one vmapped call per branch) and the
+    temperature where they meet (Cooley–Dodge axon, notebook β_m)."""
+    from . import wave
+
+    axon = cable.cooley_dodge_axon()
+    temperatures = np.linspace(6.3, 36.0, points)
+    batch = wave._with_temperature(axon, jnp.asarray(temperatures))
+    options = dict(max_z=150.0)  # the slow pulse at low temperature takes long to run away
+    run = lambda: [wave.find_wave_speed(batch, branch=b, **options) for b in ("fast", "slow")]  # noqa: E731
+    run()
+    start = time.perf_counter()
+    fast, slow = run()
+    wall = time.perf_counter() - start
+    failure = wave.propagation_failure(axon, tolerance=0.005)
+    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(slow.speed), failure, wall)
+
+
+def _json_default(value):
+    if isinstance(value, (np.ndarray, jnp.ndarray)):
+        return np.asarray(value).tolist()
+    return float(value)
+
+
 def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
     """Run every reproduction, write figures and ``summary.json`` into ``out_dir``."""
     from . import plotting  # matplotlib only when figures are wanted
@@ -106,13 +225,13 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         plotting.plt.close(fig)
         log(f"  wrote {out / name}")
 
-    log("[1/4] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
+    log("[1/6] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
     sol = notebook_figure2_run()
     save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
                                    "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
     summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
 
-    log("[2/4] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
+    log("[2/6] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
     results = {}
     for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
         cd = cooley_dodge(k)
@@ -131,7 +250,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
     save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
          "cable_peak_along_axon.png")
 
-    log(f"[3/4] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
+    log(f"[3/6] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
     conv = {}
     for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
         cv = cooley_dodge_converged(k, converged_levels)
@@ -139,7 +258,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         summary.setdefault("converged_velocity", {})[label] = cv._asdict()
     save(plotting.convergence_figure(conv), "cable_convergence.png")
 
-    log("[4/4] radius sweep: 64 cables in one vmapped call")
+    log("[4/6] radius sweep: 64 cables in one vmapped call")
     sweep = radius_sweep()
     summary["radius_sweep"] = {
         "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
@@ -150,6 +269,34 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
     save(plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent, sweep.prefactor),
          "cable_radius_sweep.png")
 
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    log("[5/6] travelling wave: automatic speed from the notebook's start and from rest")
+    nw = notebook_wave()
+    convergence = wave_speed_convergence()
+    summary["travelling_wave"] = {
+        "notebook_hand_tuned": nw.notebook,
+        "automatic_from_notebook_cable_ab5_dz1e-4": nw.from_notebook_cable,
+        "automatic_from_jaxneuro_cable_ab5_dz1e-4": nw.from_jaxneuro_cable,
+        "manifold_rk4_dz_vs_speed": convergence,
+        "cable_versus_wave": {},
+    }
+    for k in (membrane.BETA_M_EXPONENT_NOTEBOOK, membrane.BETA_M_EXPONENT_HH):
+        cw = cable_versus_wave(k)
+        summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
+        log(f"  β_m {k:.4f}: wave {cw.wave_speed:.9f} m/s; cable - wave (relative) by window: "
+            + ", ".join(f"{x1 / 1e4:.0f}-{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows))
+    save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
+
+    log("[6/6] speed vs temperature: fast and slow pulses, propagation failure")
+    st = speed_temperature()
+    summary["speed_temperature"] = {
+        "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
+        "failure_temperature": float(st.failure.temperature),
+        "failure_bracket": [float(t) for t in st.failure.bracket],
+        "speed_at_failure": float(st.failure.speed),
+        "wall_seconds_two_64_point_curves": st.wall_seconds,
+    }
+    save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
+
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
     log(f"  wrote {out / 'summary.json'}")
     return summary

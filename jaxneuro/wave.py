@@ -287,6 +287,7 @@ def _parting_steps(axon, start, lower, upper, dz, max_z, method, amplitude, tole
 )
 def _find(axon, start, branch, dz, max_z, method, amplitude, rtol, sections, max_iterations, record_z, record_every):
     lower, upper, found = _bracket(axon, start, branch, dz, max_z, method, amplitude)
+    upper = jnp.where(found, upper, lower)  # nothing to refine without a bracket
     s_lower = -1 if branch == "fast" else 1
     lo, hi, iterations = _refine_bracket(
         axon, start, lower, upper, s_lower, dz, max_z, method, amplitude, rtol, sections, max_iterations
@@ -472,3 +473,100 @@ def wave_speed(axon: Axon = _REFERENCE_AXON, start: Optional[WaveState] = None, 
     if shape == ():
         return _speed(axon, start, opts)
     return _batched(lambda a, s, *o: _speed(a, s, WaveOptions(*o)), axon, start, opts, shape)
+
+
+# ----------------------------------------------------------------------------------------
+# Where the fast and slow pulses meet: the temperature of propagation failure.
+
+
+class PropagationFailure(NamedTuple):
+    """The fold where the fast and slow pulses merge and vanish as temperature rises.
+
+    Attributes:
+        temperature: the fold temperature (°C), midpoint of ``bracket``.
+        bracket: (pulses exist, no pulse) temperatures (°C).
+        speed: the speed (m/s) where the two branches meet (centre of the last interval of
+            speeds between them).
+        iterations: bisection iterations on temperature.
+    """
+
+    temperature: Array
+    bracket: Array
+    speed: Array
+    iterations: Array
+
+
+def _with_temperature(axon: Axon, temperature) -> Axon:
+    return axon._replace(membrane=axon.membrane._replace(temperature=temperature))
+
+
+@partial(jax.jit, static_argnames=("opts", "tolerance", "points"))
+def _failure(axon, t_exists, t_fails, centre, opts: WaveOptions, tolerance, points=96):
+    ratios = jnp.geomspace(1 / 1.25, 1.25, points)
+
+    def between(temperature, centre):
+        """Speeds near ``centre`` at which V runs away downwards: between the two pulses."""
+        speeds = centre * ratios
+        signs = _signs(_with_temperature(axon, temperature), speeds, None, opts.dz, opts.max_z, opts.method,
+                       opts.amplitude)
+        inside = signs == -1
+        count = jnp.sum(inside)
+        mean_log = jnp.sum(jnp.where(inside, jnp.log(speeds), 0.0)) / jnp.maximum(count, 1)
+        return count > 0, jnp.where(count > 0, jnp.exp(mean_log), centre)
+
+    def cond(state):
+        lo, hi, _, k = state
+        return (hi - lo > tolerance) & (k < 60)
+
+    def body(state):
+        lo, hi, centre, k = state
+        mid = 0.5 * (lo + hi)
+        exists, new_centre = between(mid, centre)
+        return jnp.where(exists, mid, lo), jnp.where(exists, hi, mid), jnp.where(exists, new_centre, centre), k + 1
+
+    lo, hi, centre, k = jax.lax.while_loop(cond, body, (t_exists, t_fails, centre, 0))
+    return PropagationFailure(0.5 * (lo + hi), jnp.stack([lo, hi]), centre, k)
+
+
+def propagation_failure(
+    axon: Axon = _REFERENCE_AXON,
+    temperatures: ArrayLike = np.arange(6.3, 50.0, 1.25),
+    tolerance: float = 0.005,
+    **options,
+) -> PropagationFailure:
+    """Locate the temperature (°C) above which no pulse propagates, to ``tolerance``.
+
+    A scan over ``temperatures`` (one vmapped call) brackets the temperature where the fast
+    pulse disappears; the slow and fast speeds at the last temperature with a pulse give the
+    centre of the interval of speeds between them.  Bisection on temperature then asks, at
+    each step, whether any speed on a fine grid around that centre (±25 %, 96 points, 0.5 %
+    apart) still lies between two pulses; the centre follows the interval as it shrinks, so
+    the test stays sharp up to the fold, where the interval closes like sqrt(T_fold - T).
+
+    Raises:
+        ValueError: bad input, or no fold inside ``temperatures``.
+    """
+    from .cable import validate_axon
+
+    if validate_axon(axon) != ():
+        raise ValueError("propagation_failure takes one axon (no batch leaves)")
+    opts = WaveOptions(**options)
+    opts.validate()
+    if not (np.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"tolerance must be a positive number of °C, got {tolerance!r}")
+    temperatures = np.sort(np.asarray(temperatures, dtype=float))
+    scan_axon = _with_temperature(axon, jnp.asarray(temperatures))
+    fast = find_wave_speed(scan_axon, **opts._replace(branch="fast")._asdict())
+    found = np.asarray(fast.found)
+    if not found[0] or found.all():
+        raise ValueError(
+            f"no propagation failure between {temperatures[0]} and {temperatures[-1]} °C "
+            f"(a pulse exists at {'every' if found.all() else 'no'} scanned temperature at the lowest end)"
+        )
+    i = int(np.argmin(found)) - 1  # last temperature with a pulse
+    t_exists = temperatures[i]
+    slow = find_wave_speed(_with_temperature(axon, t_exists), **opts._replace(branch="slow")._asdict())
+    if not bool(slow.found):
+        raise ValueError(f"the slow pulse could not be bracketed at {t_exists} °C; raise max_z")
+    centre = jnp.sqrt(fast.speed[i] * slow.speed)
+    return _failure(axon, jnp.asarray(t_exists), jnp.asarray(temperatures[i + 1]), centre, opts, float(tolerance))
