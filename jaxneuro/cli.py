@@ -3,6 +3,7 @@
     jaxneuro reproduce --out results/      every classical result: figures + summary.json
     jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
     jaxneuro speed [options] [--json]      travelling-wave speed, found automatically (fast and slow)
+    jaxneuro extracellular [options]       extracellular potential over radii x distances
 
 Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 """
@@ -162,6 +163,60 @@ def _run_speed(args) -> int:
     return 0
 
 
+def _extracellular_parser(sub):
+    p = sub.add_parser("extracellular", help="extracellular potential of an axon's spike over radii and distances",
+                       description="Peak extracellular potential (line source, eq. 10) of a spike for a grid of "
+                                   "axon radii and electrode distances, from one simulated 1 µm profile (ρ 150 Ω·cm, "
+                                   "30 °C) widened by sqrt(radius).")
+    p.add_argument("--radii", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0], help="axon radii (µm)")
+    p.add_argument("--distances", type=float, nargs="+", default=[25.0, 50.0, 100.0, 200.0],
+                   help="electrode distances from the axis (µm)")
+    p.add_argument("--sigma-e", type=float, default=0.3, help="extracellular conductivity (S/m) [0.3]")
+    p.add_argument("--notebook-units", action="store_true",
+                   help="the notebook's numbers: a² ∫ kernel·V du over ±1000 µm, profile centred on its highest node")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_run_extracellular)
+
+
+def _run_extracellular(args) -> int:
+    import numpy as np
+
+    from . import extracellular as ex
+    from .reproduce import notebook_profile_run
+
+    ex.check_sweep_input(args.radii, args.distances)
+    if not (np.isfinite(args.sigma_e) and args.sigma_e > 0):
+        raise ValueError(f"--sigma-e must be > 0 S/m, got {args.sigma_e}")
+    profile, _ = notebook_profile_run(1.0)
+    options = {"sigma_e": args.sigma_e}
+    if args.notebook_units:
+        profile = ex.SpikeProfile.from_samples(profile.x, profile.v, 1.0, centre="node")
+        options.update(units="notebook", window=(-1000.0, 1000.0))
+    start = time.perf_counter()
+    result = ex.sweep(profile, args.radii, args.distances, **options)
+    wall = time.perf_counter() - start
+    out = {
+        "units": "notebook (a² ∫ kernel·V du)" if args.notebook_units else "µV",
+        "radii_um": args.radii,
+        "distances_um": args.distances,
+        "phi": np.asarray(result.value).tolist(),
+        "quadrature_error": np.asarray(result.error).tolist(),
+        "wall_seconds_with_compile": wall,
+    }
+    if len(args.radii) > 1 and len(args.distances) > 1:
+        fit = ex.fit_exponents(args.radii, args.distances, result.value)
+        out["exponent_radius_per_distance"] = fit.p.tolist()
+        out["exponent_distance_per_radius"] = fit.q.tolist()
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"Φe ({out['units']}); rows: radius (µm), columns: distance (µm)")
+    print("radius " + " ".join(f"{d:>11.1f}" for d in args.distances))
+    for a, row in zip(args.radii, out["phi"]):
+        print(f"{a:>6.2f} " + " ".join(f"{x:>11.5g}" for x in row))
+    return 0
+
+
 def _reproduce_parser(sub):
     p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
     p.add_argument("--out", required=True, help="output folder")
@@ -184,6 +239,7 @@ def main(argv=None) -> int:
     _reproduce_parser(sub)
     _cable_parser(sub)
     _speed_parser(sub)
+    _extracellular_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -136,3 +136,72 @@ def speed_temperature_figure(result):
     ax.set_title("H&H travelling pulses, Cooley–Dodge axon (a = 238 µm)", fontsize=10)
     ax.legend(fontsize=8)
     return fig
+
+
+def extracellular_figures(study) -> dict:
+    """Notebook Figs. 5–9 and the extracellular waveform over time, keyed by file name."""
+    figs = {}
+    p1, p4 = study.profile, study.profile_4um
+
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.plot(np.asarray(p1.x) / _UM_PER_CM, p1.v, lw=2, color="tab:red", label="a = 1 µm")
+    ax.plot(np.asarray(p4.x) / _UM_PER_CM, p4.v, lw=2, color="tab:blue", label="a = 4 µm")
+    ax.set_xlim(0.3, 0.7)
+    ax.set_xlabel("Position (cm)")
+    ax.set_ylabel("ΔV (mV)")
+    ax.set_title("Spatial profiles when the spike peaks at mid-cable (notebook Fig. 5)", fontsize=9)
+    ax.legend(fontsize=8)
+    figs["extracellular_fig5_profiles_1_vs_4um.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.plot(np.asarray(p1.x) / _UM_PER_CM, p1.v, lw=2)
+    ax.axvline(float(p1.peak) / _UM_PER_CM, color="k", ls=":", lw=1)
+    ax.set_xlabel("Position (cm)")
+    ax.set_ylabel("ΔV (mV)")
+    ax.set_title("Prototypical profile, 1 µm axon (notebook Fig. 6); dotted: spline peak", fontsize=9)
+    figs["extracellular_fig6_prototypical_profile.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    u = np.linspace(-4000, 1000, 5001)
+    for radius, colour in ((0.5, "tab:blue"), (1.0, "k"), (2.0, "tab:red")):
+        ax.plot(u, p1.spline(radius)(u), color=colour, lw=2, label=f"a = {radius} µm")
+    ax.set_xlabel("Position from the peak (µm)")
+    ax.set_ylabel("ΔV (mV)")
+    ax.set_title("Spline of the 1 µm profile widened by sqrt(a) (notebook Fig. 7)", fontsize=9)
+    ax.legend(fontsize=8)
+    figs["extracellular_fig7_spline_check.png"] = fig
+
+    radii, distances, phi = study.radii, study.distances, study.phi
+    ratio = radii / radii[0]
+    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    for j in range(4):
+        ax.plot(ratio, phi[:, j] / phi[0, j], color="k", lw=1.5, label="25, 50, 75, 100 µm" if j == 0 else None)
+    ax.plot(ratio, ratio**1.9, color="tab:red", lw=1.5, label="$x^{1.9}$")
+    ax.plot(ratio, ratio**1.4, color="tab:blue", lw=1.5, label="$x^{1.4}$")
+    ax.set_xlabel("Radius ratio a / 0.1 µm")
+    ax.set_ylabel("Φe ratio")
+    ax.set_title("Φe(a) / Φe(0.1 µm) (notebook Fig. 8)", fontsize=10)
+    ax.legend(fontsize=8)
+    figs["extracellular_fig8_phi_vs_radius.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    for radius, colour in ((0.1, "tab:orange"), (0.5, "k"), (1.0, "k"), (10.0, "k"), (20.0, "brown")):
+        i = int(np.argmin(np.abs(radii - radius)))
+        ax.loglog(distances, -phi[i], "o-", ms=3, color=colour, lw=1.5, label=f"a = {radius} µm")
+    ax.set_xlabel("Electrode distance d (µm)")
+    ax.set_ylabel("−Φe (µV)")
+    ax.set_title("Φe against distance (notebook Fig. 9; σe = 0.3 S/m)", fontsize=10)
+    ax.legend(fontsize=8)
+    figs["extracellular_fig9_phi_vs_distance.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    for d in (25.0, 50.0, 100.0):
+        t, w = study.waveforms[d]
+        ax.plot(t, w, lw=1.5, label=f"{d:.0f} µm")
+    ax.set_xlim(5, 11)
+    ax.set_xlabel("Time (ms)")
+    ax.set_ylabel("Φe (µV)")
+    ax.set_title("Extracellular waveform at 0.5 cm, 1 µm axon (line-segment formula)", fontsize=9)
+    ax.legend(title="distance from axis", fontsize=8)
+    figs["extracellular_waveform_over_time.png"] = fig
+    return figs

@@ -218,6 +218,112 @@ def speed_temperature(points: int = 64) -> SpeedTemperature:
     return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(slow.speed), failure, wall)
 
 
+# ----------------------------------------------------------------------------------------
+# The extracellular potential (notebook sections 2 and 4).
+
+#: The notebook's radii (µm) and its printed "minimal extracellular potential at 50 µm".
+NOTEBOOK_RADII = np.array(list(np.arange(0.1, 1.0, 0.1)) + list(range(1, 21)), dtype=float)
+NOTEBOOK_PHI_50 = np.array([
+    -0.0001521975893516912, -0.0006077856085329096, -0.001312916328027134, -0.0022267628067888907,
+    -0.0033199398038001207, -0.0045703597975429245, -0.0059608069426218295, -0.007477469614629965,
+    -0.009109015769799597, -0.010845984199127951, -0.03267007984969686, -0.06019212230515381,
+    -0.09160793619024045, -0.12598423303485562, -0.16274902479543205, -0.20151590106439943,
+    -0.24200655853633768, -0.2840112302542877, -0.32736633136499627, -0.3719408782534829,
+    -0.41762774751334886, -0.4643378087727375, -0.5119958260061326, -0.5605375186182346,
+    -0.6099073897287358, -0.6600570950101357, -0.7109441938361429, -0.762531154737189,
+    -0.8147846052079397,
+])
+NOTEBOOK_DISTANCES = np.array([25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0, 200.0])
+
+
+def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01, density: float = 500.0,
+                         at: float = None):
+    """jaxneuro's cable as in the notebook's section 4 (ρ 150 Ω·cm, 30 °C, 20 ms, 0.5 ms pulse of
+    ``density`` µA/cm² on node 0; 1 cm long for 1 µm, scaled by sqrt(radius)), and the spike
+    profile at the time v peaks at ``at`` µm (default: mid-cable)."""
+    from . import extracellular
+
+    length = 10_000.0 * float(np.sqrt(radius))
+    axon = Axon(radius, 150.0, membrane.HHParams(temperature=30.0))
+    grid = Grid(length=length, dx=dx, dt=dt, t_stop=20.0)
+    sol = cable.simulate_cable(axon, grid, Stimulus.from_density(density, radius, dx, duration=0.5))
+    v = np.asarray(sol.v)
+    node = int(round((length / 2 if at is None else at) / dx))
+    profile = extracellular.SpikeProfile.from_samples(np.asarray(sol.x), v[int(np.argmax(v[:, node]))], radius)
+    return profile, sol
+
+
+class ExtracellularStudy(NamedTuple):
+    notebook_phi_50: np.ndarray  # reproduced in notebook units from the notebook's own profile
+    notebook_max_relative_error: float
+    profile: object  # jaxneuro's 1 µm profile (sub-node centred)
+    solution_1um: cable.CableSolution
+    profile_4um: object
+    solution_4um: cable.CableSolution
+    shortcut_check: dict  # radius -> (distances, direct, shortcut, relative difference)
+    radii: np.ndarray
+    distances: np.ndarray
+    phi: np.ndarray  # µV, (radii, distances), physical
+    phi_error: np.ndarray
+    exponents: object
+    eq9_vs_eq10_spline: float
+    grid_check: dict  # distance -> dict of methods at the waveform minimum
+    waveforms: dict  # distance -> (t, µV)
+    sweep_seconds: float  # 29 x 9 sweep after compilation
+
+
+def extracellular_study() -> ExtracellularStudy:
+    """Everything of notebook section 4, physically scaled (σ_e 0.3 S/m), plus the checks."""
+    from . import extracellular as ex
+
+    # 1. The notebook's list, from the notebook's own profile (its cable algorithm, its centring).
+    notebook = _notebook_baseline()
+    reproduced, worst = np.full(NOTEBOOK_RADII.size, np.nan), float("nan")
+    if notebook is not None:
+        v = notebook.simulate(a=1e-4, L=1.0, duration=20.0, Delta_x=2e-3, Delta_t=0.01, Ia_amp=500.0,
+                              Ia_duration=0.5, rho=150.0, T=30.0, EL=10.5987)[0]
+        nb_profile = ex.SpikeProfile.from_samples(np.arange(v.shape[1]) * 20.0, v[np.argmax(v[:, 250])], 1.0,
+                                                  centre="node")
+        reproduced = np.asarray(ex.sweep(nb_profile, NOTEBOOK_RADII, [50.0], units="notebook",
+                                         window=(-1000.0, 1000.0)).value[:, 0])
+        worst = float(np.max(np.abs(reproduced / NOTEBOOK_PHI_50 - 1.0)))
+
+    # 2. jaxneuro's profiles; the sqrt(radius) shortcut against direct runs on other grids.
+    profile, sol1 = notebook_profile_run(1.0)
+    profile4, sol4 = notebook_profile_run(4.0, dx=40.0, density=1000.0)
+    check_d = np.array([25.0, 50.0, 100.0, 150.0, 200.0])
+    shortcut = {}
+    for radius, dx, density in ((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0)):  # grids not scaled by sqrt(a)
+        direct_profile, _ = notebook_profile_run(radius, dx=dx, dt=0.005, density=density)
+        direct = np.asarray(ex.sweep(direct_profile, [radius], check_d).value[0])
+        short = np.asarray(ex.sweep(profile, [radius], check_d).value[0])
+        shortcut[radius] = (check_d, direct, short, short / direct - 1.0)
+
+    # 3. The 29 x 9 sweep (the notebook's distances and h = radius... kept >= radius: 25–200 µm).
+    distances = np.concatenate([NOTEBOOK_DISTANCES, [250.0]])
+    ex.sweep(profile, NOTEBOOK_RADII, distances).value.block_until_ready()
+    start = time.perf_counter()
+    result = ex.sweep(profile, NOTEBOOK_RADII, distances)
+    result.value.block_until_ready()
+    seconds = time.perf_counter() - start
+    eq9 = ex.sweep(profile, NOTEBOOK_RADII, distances, method="eq9")
+    eq9_vs_eq10 = float(np.max(np.abs(np.asarray(eq9.value) / np.asarray(result.value) - 1.0)))
+    exponents = ex.fit_exponents(NOTEBOOK_RADII, distances, result.value)
+
+    # 4. Waveforms at 0.5 cm from the 1 µm run's history, by the three grid formulas.
+    grid_check, waveforms = {}, {}
+    for d in (25.0, 50.0, 100.0, 500.0):
+        electrode = ex.Electrode(5_000.0, d)
+        w = {m: np.asarray(ex.grid_potential(sol1.v, sol1.x, electrode, 1.0, 150.0, method=m))
+             for m in ("segments", "points", "eq10")}
+        k = int(np.argmin(w["segments"]))
+        grid_check[d] = {m: float(w[m][k]) for m in w}
+        waveforms[d] = (np.asarray(sol1.t), w["segments"])
+    return ExtracellularStudy(reproduced, worst, profile, sol1, profile4, sol4, shortcut, NOTEBOOK_RADII, distances,
+                              np.asarray(result.value), np.asarray(result.error), exponents, eq9_vs_eq10,
+                              grid_check, waveforms, seconds)
+
+
 def _json_default(value):
     if isinstance(value, (np.ndarray, jnp.ndarray)):
         return np.asarray(value).tolist()
@@ -237,13 +343,13 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         plotting.plt.close(fig)
         log(f"  wrote {out / name}")
 
-    log("[1/6] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
+    log("[1/7] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
     sol = notebook_figure2_run()
     save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
                                    "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
     summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
 
-    log("[2/6] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
+    log("[2/7] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
     results = {}
     for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
         cd = cooley_dodge(k)
@@ -262,7 +368,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
     save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
          "cable_peak_along_axon.png")
 
-    log(f"[3/6] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
+    log(f"[3/7] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
     conv = {}
     for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
         cv = cooley_dodge_converged(k, converged_levels)
@@ -270,7 +376,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         summary.setdefault("converged_velocity", {})[label] = cv._asdict()
     save(plotting.convergence_figure(conv), "cable_convergence.png")
 
-    log("[4/6] radius sweep: 64 cables in one compiled call")
+    log("[4/7] radius sweep: 64 cables in one compiled call")
     sweep = radius_sweep()
     summary["radius_sweep"] = {
         "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
@@ -281,7 +387,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
     save(plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent, sweep.prefactor),
          "cable_radius_sweep.png")
 
-    log("[5/6] travelling wave: automatic speed from the notebook's start and from rest")
+    log("[5/7] travelling wave: automatic speed from the notebook's start and from rest")
     nw = notebook_wave()
     convergence = wave_speed_convergence()
     summary["travelling_wave"] = {
@@ -300,7 +406,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
     save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
 
-    log("[6/6] speed vs temperature: fast and slow pulses, propagation failure")
+    log("[6/7] speed vs temperature: fast and slow pulses, propagation failure")
     st = speed_temperature()
     summary["speed_temperature"] = {
         "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
@@ -310,6 +416,26 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         "wall_seconds_two_64_point_curves_with_compile": st.wall_seconds,
     }
     save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
+
+    log("[7/7] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
+    study = extracellular_study()
+    summary["extracellular"] = {
+        "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
+        "notebook_phi_50": study.notebook_phi_50,
+        "notebook_max_relative_error": study.notebook_max_relative_error,
+        "shortcut_check": {str(k): {"distances": v[0], "direct": v[1], "shortcut": v[2], "relative": v[3]}
+                           for k, v in study.shortcut_check.items()},
+        "radii": study.radii, "distances": study.distances, "phi": study.phi, "phi_error": study.phi_error,
+        "exponent_p_per_distance": study.exponents.p, "exponent_p_local_range": study.exponents.p_range,
+        "exponent_q_per_radius": study.exponents.q, "exponent_q_local_range": study.exponents.q_range,
+        "eq9_vs_eq10_spline_max_relative": study.eq9_vs_eq10_spline,
+        "grid_formulas_at_waveform_minimum": {str(k): v for k, v in study.grid_check.items()},
+        "sweep_29x9_seconds": study.sweep_seconds,
+    }
+    log(f"  notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
+        f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]; 29x9 sweep {study.sweep_seconds * 1e3:.0f} ms")
+    for name, fig in plotting.extracellular_figures(study).items():
+        save(fig, name)
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
     log(f"  wrote {out / 'summary.json'}")
