@@ -221,14 +221,16 @@ def _reproduce_parser(sub):
     p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
+    p.add_argument("--only", nargs="+", choices=("cable", "wave", "extracellular"),
+                   help="run only these sections (default: all; the wave section takes ~3 of the ~4 minutes)")
     p.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args) -> int:
-    from .reproduce import run_all
+    from .reproduce import SECTIONS, run_all
 
     start = time.perf_counter()
-    run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True))
+    run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True), sections=args.only or SECTIONS)
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

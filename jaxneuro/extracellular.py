@@ -22,7 +22,9 @@ Two routes:
   spline of it (``interpax``, not-a-knot as scipy's ``splrep``), widened by sqrt(a / a0) for
   another radius (conduction velocity and hence the spike's length scale as sqrt(a)), and
   Gauss–Legendre quadrature on the spline's knot intervals with an error estimate
-  (:func:`profile_potential`, vmapped by :func:`sweep`).
+  (:func:`profile_potential`, vmapped by :func:`sweep`).  Chosen by measurement: on the
+  notebook's 29 × 9 sweep it runs in ~50 ms, against ~380 ms for quadax's adaptive ``quadgk``
+  (epsrel 1e-10) with which it agrees to 2.5e-9, and 750 ms for the notebook's scipy loops.
 """
 
 from __future__ import annotations

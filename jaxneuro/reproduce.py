@@ -330,9 +330,17 @@ def _json_default(value):
     return float(value)
 
 
-def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
-    """Run every reproduction, write figures and ``summary.json`` into ``out_dir``."""
+SECTIONS = ("cable", "wave", "extracellular")
+
+
+def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) -> dict:
+    """Run the reproductions of ``sections`` (default: all), write figures and ``summary.json``
+    into ``out_dir``."""
     from . import plotting  # matplotlib only when figures are wanted
+
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"sections must be among {SECTIONS}, got {sorted(unknown)}")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -343,99 +351,102 @@ def run_all(out_dir, converged_levels: int = 3, log=print) -> dict:
         plotting.plt.close(fig)
         log(f"  wrote {out / name}")
 
-    log("[1/7] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
-    sol = notebook_figure2_run()
-    save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
-                                   "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
-    summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
+    if "cable" in sections:
+        log("[1/7] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
+        sol = notebook_figure2_run()
+        save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
+                                       "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
+        summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
 
-    log("[2/7] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
-    results = {}
-    for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
-        cd = cooley_dodge(k)
-        results[label] = cd
-        summary[f"cooley_dodge_{label}"] = {
-            "beta_m_exponent": k,
-            "velocity_2_3cm": cd.velocity,
-            "peak_mid_cable": cd.mid_peak,
-            "peak_far_end": cd.far_end_peak,
-            "min_peak_beyond_1cm": cd.min_peak_beyond_1cm,
-            "compartments": int(cd.solution.x.shape[0]),
-            "steps": int(cable.cooley_dodge_grid().n_steps),
+        log("[2/7] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
+        results = {}
+        for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
+            cd = cooley_dodge(k)
+            results[label] = cd
+            summary[f"cooley_dodge_{label}"] = {
+                "beta_m_exponent": k,
+                "velocity_2_3cm": cd.velocity,
+                "peak_mid_cable": cd.mid_peak,
+                "peak_far_end": cd.far_end_peak,
+                "min_peak_beyond_1cm": cd.min_peak_beyond_1cm,
+                "compartments": int(cd.solution.x.shape[0]),
+                "steps": int(cable.cooley_dodge_grid().n_steps),
+            }
+        cd = results["notebook_beta_m"]
+        save(plotting.cooley_dodge_figure(cd.solution, velocity=cd.velocity), "cable_fig3_cooley_dodge.png")
+        save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
+             "cable_peak_along_axon.png")
+
+        log(f"[3/7] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
+        conv = {}
+        for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
+            cv = cooley_dodge_converged(k, converged_levels)
+            conv[label] = cv
+            summary.setdefault("converged_velocity", {})[label] = cv._asdict()
+        save(plotting.convergence_figure(conv), "cable_convergence.png")
+
+        log("[4/7] radius sweep: 64 cables in one compiled call")
+        sweep = radius_sweep()
+        summary["radius_sweep"] = {
+            "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
+            "members": int(sweep.radii.size),
+            "exponent": sweep.exponent,
+            "wall_seconds": sweep.wall_seconds,
         }
-    cd = results["notebook_beta_m"]
-    save(plotting.cooley_dodge_figure(cd.solution, velocity=cd.velocity), "cable_fig3_cooley_dodge.png")
-    save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
-         "cable_peak_along_axon.png")
+        save(plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent, sweep.prefactor),
+             "cable_radius_sweep.png")
 
-    log(f"[3/7] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
-    conv = {}
-    for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
-        cv = cooley_dodge_converged(k, converged_levels)
-        conv[label] = cv
-        summary.setdefault("converged_velocity", {})[label] = cv._asdict()
-    save(plotting.convergence_figure(conv), "cable_convergence.png")
+    if "wave" in sections:
+        log("[5/7] travelling wave: automatic speed from the notebook's start and from rest")
+        nw = notebook_wave()
+        convergence = wave_speed_convergence()
+        summary["travelling_wave"] = {
+            "notebook_hand_tuned": nw.notebook,
+            "automatic_from_notebook_cable_ab5_dz1e-4": nw.from_notebook_cable,
+            "automatic_from_jaxneuro_cable_ab5_dz1e-4": nw.from_jaxneuro_cable,
+            "manifold_rk4_dz_vs_speed": convergence,
+            "cable_versus_wave": {},
+        }
+        for k in (membrane.BETA_M_EXPONENT_NOTEBOOK, membrane.BETA_M_EXPONENT_HH):
+            cw = cable_versus_wave(k)
+            summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
+            log(f"  β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable - wave (relative) by window: "
+                + ", ".join(f"{x1 / 1e4:.0f}-{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows))
+        log(f"  automatic speed from the notebook's cable state: {nw.from_notebook_cable!r} m/s (notebook, by hand: "
+            f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
+        save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
 
-    log("[4/7] radius sweep: 64 cables in one compiled call")
-    sweep = radius_sweep()
-    summary["radius_sweep"] = {
-        "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
-        "members": int(sweep.radii.size),
-        "exponent": sweep.exponent,
-        "wall_seconds": sweep.wall_seconds,
-    }
-    save(plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent, sweep.prefactor),
-         "cable_radius_sweep.png")
+        log("[6/7] speed vs temperature: fast and slow pulses, propagation failure")
+        st = speed_temperature()
+        summary["speed_temperature"] = {
+            "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
+            "failure_temperature": float(st.failure.temperature),
+            "failure_bracket": [float(t) for t in st.failure.bracket],
+            "speed_at_failure": float(st.failure.speed),
+            "wall_seconds_two_64_point_curves_with_compile": st.wall_seconds,
+        }
+        save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
 
-    log("[5/7] travelling wave: automatic speed from the notebook's start and from rest")
-    nw = notebook_wave()
-    convergence = wave_speed_convergence()
-    summary["travelling_wave"] = {
-        "notebook_hand_tuned": nw.notebook,
-        "automatic_from_notebook_cable_ab5_dz1e-4": nw.from_notebook_cable,
-        "automatic_from_jaxneuro_cable_ab5_dz1e-4": nw.from_jaxneuro_cable,
-        "manifold_rk4_dz_vs_speed": convergence,
-        "cable_versus_wave": {},
-    }
-    for k in (membrane.BETA_M_EXPONENT_NOTEBOOK, membrane.BETA_M_EXPONENT_HH):
-        cw = cable_versus_wave(k)
-        summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
-        log(f"  β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable - wave (relative) by window: "
-            + ", ".join(f"{x1 / 1e4:.0f}-{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows))
-    log(f"  automatic speed from the notebook's cable state: {nw.from_notebook_cable!r} m/s (notebook, by hand: "
-        f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
-    save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
-
-    log("[6/7] speed vs temperature: fast and slow pulses, propagation failure")
-    st = speed_temperature()
-    summary["speed_temperature"] = {
-        "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
-        "failure_temperature": float(st.failure.temperature),
-        "failure_bracket": [float(t) for t in st.failure.bracket],
-        "speed_at_failure": float(st.failure.speed),
-        "wall_seconds_two_64_point_curves_with_compile": st.wall_seconds,
-    }
-    save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
-
-    log("[7/7] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
-    study = extracellular_study()
-    summary["extracellular"] = {
-        "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
-        "notebook_phi_50": study.notebook_phi_50,
-        "notebook_max_relative_error": study.notebook_max_relative_error,
-        "shortcut_check": {str(k): {"distances": v[0], "direct": v[1], "shortcut": v[2], "relative": v[3]}
-                           for k, v in study.shortcut_check.items()},
-        "radii": study.radii, "distances": study.distances, "phi": study.phi, "phi_error": study.phi_error,
-        "exponent_p_per_distance": study.exponents.p, "exponent_p_local_range": study.exponents.p_range,
-        "exponent_q_per_radius": study.exponents.q, "exponent_q_local_range": study.exponents.q_range,
-        "eq9_vs_eq10_spline_max_relative": study.eq9_vs_eq10_spline,
-        "grid_formulas_at_waveform_minimum": {str(k): v for k, v in study.grid_check.items()},
-        "sweep_29x9_seconds": study.sweep_seconds,
-    }
-    log(f"  notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
-        f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]; 29x9 sweep {study.sweep_seconds * 1e3:.0f} ms")
-    for name, fig in plotting.extracellular_figures(study).items():
-        save(fig, name)
+    if "extracellular" in sections:
+        log("[7/7] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
+        study = extracellular_study()
+        summary["extracellular"] = {
+            "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
+            "notebook_phi_50": study.notebook_phi_50,
+            "notebook_max_relative_error": study.notebook_max_relative_error,
+            "shortcut_check": {str(k): {"distances": v[0], "direct": v[1], "shortcut": v[2], "relative": v[3]}
+                               for k, v in study.shortcut_check.items()},
+            "radii": study.radii, "distances": study.distances, "phi": study.phi, "phi_error": study.phi_error,
+            "exponent_p_per_distance": study.exponents.p, "exponent_p_local_range": study.exponents.p_range,
+            "exponent_q_per_radius": study.exponents.q, "exponent_q_local_range": study.exponents.q_range,
+            "eq9_vs_eq10_spline_max_relative": study.eq9_vs_eq10_spline,
+            "grid_formulas_at_waveform_minimum": {str(k): v for k, v in study.grid_check.items()},
+            "sweep_29x9_seconds": study.sweep_seconds,
+        }
+        log(f"  notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
+            f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]; 29x9 sweep {study.sweep_seconds * 1e3:.0f} ms")
+        for name, fig in plotting.extracellular_figures(study).items():
+            save(fig, name)
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
     log(f"  wrote {out / 'summary.json'}")

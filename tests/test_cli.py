@@ -39,11 +39,18 @@ def test_console_script_help():
 
 @pytest.mark.slow
 def test_reproduce_writes_figures_and_summary(tmp_path):
-    assert cli.main(["reproduce", "--out", str(tmp_path)]) == 0
+    # The wave section (~3 min) is left to its own tests (tests/test_wave.py) to keep the suite short.
+    assert cli.main(["reproduce", "--out", str(tmp_path), "--only", "cable", "extracellular"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     for name in ("cable_fig2_profiles.png", "cable_fig3_cooley_dodge.png", "cable_convergence.png",
-                 "cable_radius_sweep.png", "cable_peak_along_axon.png"):
+                 "cable_radius_sweep.png", "cable_peak_along_axon.png", "extracellular_fig5_profiles_1_vs_4um.png",
+                 "extracellular_fig6_prototypical_profile.png", "extracellular_fig7_spline_check.png",
+                 "extracellular_fig8_phi_vs_radius.png", "extracellular_fig9_phi_vs_distance.png",
+                 "extracellular_waveform_over_time.png"):
         assert (tmp_path / name).stat().st_size > 10_000
+    assert summary["extracellular"]["notebook_max_relative_error"] < 1e-5
+    assert summary["extracellular"]["eq9_vs_eq10_spline_max_relative"] < 1e-6
+    assert "travelling_wave" not in summary
     assert abs(summary["cooley_dodge_notebook_beta_m"]["velocity_2_3cm"] - 18.7215) < 1e-3
     assert abs(summary["radius_sweep"]["exponent"] - 0.5) < 0.01
     for label in summary["converged_velocity"].values():
