@@ -4,6 +4,8 @@
     jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
     jaxneuro speed [options] [--json]      travelling-wave speed, found automatically (fast and slow)
     jaxneuro extracellular [options]       extracellular potential over radii x distances
+    jaxneuro population [options]          simulate the E/I population oscillator
+    jaxneuro phase-plane [options]         its fixed points, types, speed statistics, saddle-node
 
 Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 """
@@ -217,11 +219,100 @@ def _run_extracellular(args) -> int:
     return 0
 
 
+def _population_arguments(p, default_preset: str) -> None:
+    p.add_argument("--preset", choices=("homoclinic", "snic"), default=default_preset,
+                   help=f"the notebook's parameter set [{default_preset}]")
+    for name in ("h_ex", "h_in", "tau_ex", "tau_in", "c2", "c4", "c_EE", "c_EI"):
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float, help=f"override {name}")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _population_params(args):
+    from . import population as pop
+
+    params = pop.preset(args.preset)
+    changes = {k: getattr(args, k) for k in pop.PopulationParams._fields if getattr(args, k) is not None}
+    return params._replace(**changes)
+
+
+def _population_parser(sub):
+    p = sub.add_parser("population", help="simulate the E/I population oscillator (adaptive solver)",
+                       description="Simulate the excitatory/inhibitory population oscillator of the notebook "
+                                   "(diffrax Tsit5, rtol 1e-10) and measure its oscillation.")
+    _population_arguments(p, "homoclinic")
+    p.add_argument("--start", type=float, nargs=2, default=[1.088, 1.071], help="initial (E, I) [1.088 1.071]")
+    p.add_argument("--t-stop", type=float, default=10.0, help="duration [10]")
+    p.add_argument("--samples-per-unit", type=int, default=1000, help="output sampling [1000]")
+    p.set_defaults(func=_run_population)
+
+
+def _run_population(args) -> int:
+    import numpy as np
+
+    from . import population as pop
+
+    params = _population_params(args)
+    run = pop.simulate(params, args.start, args.t_stop, args.samples_per_unit)
+    osc = pop.oscillation(params, args.start)
+    out = {
+        "end_state": [float(v) for v in np.asarray(run.y[-1])],
+        "t_stop": args.t_stop,
+        "solver_steps": int(run.steps),
+        "oscillating": bool(osc.oscillating),
+        "period": float(osc.period) if bool(osc.oscillating) else None,
+        "amplitude_E": float(osc.amplitude_x),
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        period = f"{out['period']:.6f}" if out["period"] else "none (goes to a fixed point)"
+        print(f"end of run: E = {out['end_state'][0]:.6f}, I = {out['end_state'][1]:.6f}; period {period}")
+    return 0
+
+
+def _phase_plane_parser(sub):
+    p = sub.add_parser("phase-plane", help="fixed points, their types, speed statistics and the saddle-node",
+                       description="Phase-plane analysis of the E/I oscillator on a window (default: the "
+                                   "notebook's 25 x 25 grid over [-10, 10] x [-20, 10]).")
+    _population_arguments(p, "snic")
+    p.add_argument("--window", type=float, nargs=4, default=[-10.0, 10.0, -20.0, 10.0],
+                   help="x_min x_max y_min y_max [-10 10 -20 10]")
+    p.add_argument("--grid", type=int, nargs=2, default=[25, 25], help="points along E and I [25 25]")
+    p.set_defaults(func=_run_phase_plane)
+
+
+def _run_phase_plane(args) -> int:
+    import numpy as np
+
+    from . import population as pop
+
+    params = _population_params(args)
+    grid = pop.Grid2D(*args.window, *args.grid)
+    speed = np.asarray(pop.field(params, grid).speed)
+    points = pop.fixed_points(params, grid)
+    folds = pop.saddle_nodes(params, grid)
+    out = {
+        "fixed_points": [{"E": p.x, "I": p.y, "type": p.kind, "residual": p.residual,
+                          "eigenvalues": [[float(np.real(e)), float(np.imag(e))] for e in p.eigenvalues]}
+                         for p in points],
+        "speed": {"min": float(speed.min()), "max": float(speed.max()), "mean": float(speed.mean())},
+        "saddle_node_h_ex": [f.h_ex for f in folds],
+    }
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"speed: min {out['speed']['min']:.4f}, max {out['speed']['max']:.4f}, mean {out['speed']['mean']:.4f}")
+    for p in out["fixed_points"]:
+        print(f"fixed point E = {p['E']:.8f}, I = {p['I']:.8f}: {p['type']} (|f| = {p['residual']:.1e})")
+    print("saddle-nodes at h_ex = " + ", ".join(f"{h:.10f}" for h in out["saddle_node_h_ex"]))
+    return 0
+
+
 def _reproduce_parser(sub):
     p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
-    p.add_argument("--only", nargs="+", choices=("cable", "wave", "extracellular"),
+    p.add_argument("--only", nargs="+", choices=("cable", "wave", "extracellular", "population"),
                    help="run only these sections (default: all; the wave section takes ~3 of the ~4 minutes)")
     p.set_defaults(func=_run_reproduce)
 
@@ -242,6 +333,8 @@ def main(argv=None) -> int:
     _cable_parser(sub)
     _speed_parser(sub)
     _extracellular_parser(sub)
+    _population_parser(sub)
+    _phase_plane_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -205,3 +205,105 @@ def extracellular_figures(study) -> dict:
     ax.legend(title="distance from axis", fontsize=8)
     figs["extracellular_waveform_over_time.png"] = fig
     return figs
+
+
+_KIND_STYLE = {"saddle": ("X", "tab:orange"), "stable node": ("o", "tab:green"), "unstable node": ("o", "tab:red"),
+               "stable focus": ("s", "tab:green"), "unstable focus": ("s", "tab:red"), "degenerate": ("D", "k")}
+
+
+def population_figures(study) -> dict:
+    """Time course + phase portrait, speed heatmap + quiver + nullclines + fixed points,
+    streamplot, bifurcation diagrams (h_ex; (h_ex, h_in)), period against distance to onset."""
+    from . import population as pop
+
+    figs = {}
+    run = study.run
+    fig, ax = plt.subplots(ncols=2, figsize=(9, 3.4), constrained_layout=True)
+    ax[0].plot(run.t, run.y[:, 0], color="red", label="Excitatory")
+    ax[0].plot(run.t, run.y[:, 1], color="deepskyblue", label="Inhibitory")
+    ax[0].set_xlabel("Time")
+    ax[0].legend(loc="lower right", fontsize=8)
+    ax[1].plot(run.y[:, 1], run.y[:, 0], color="magenta")
+    ax[1].set_xlabel("Inhibitory")
+    ax[1].set_ylabel("Excitatory")
+    fig.suptitle(f"Population oscillations, homoclinic preset (end of run {np.round(study.end, 3)})", fontsize=10)
+    figs["population_time_course_and_phase_portrait.png"] = fig
+
+    params = pop.preset("snic")
+    f = study.field
+    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
+    im = ax.imshow(np.asarray(f.speed), extent=[-10, 10, -20, 10], origin="lower", cmap="hot", alpha=0.7)
+    ax.quiver(f.X, f.Y, f.DX, f.DY, color="white", angles="xy", scale_units="xy", scale=50, width=0.004, alpha=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.6, label="Speed |f|")
+    x = np.linspace(-10, 10, 40001)  # dense: the x-nullcline is nearly vertical where tanh(I) -> ±1
+    ax.plot(x, np.asarray(pop.x_nullcline(x, params)), "c--", lw=2, label="dE/dt = 0")
+    ax.plot(x, np.asarray(pop.y_nullcline(x, params)), "--", color="lime", lw=2, label="dI/dt = 0")
+    for p in study.fixed_points["snic"]:
+        marker, colour = _KIND_STYLE[p.kind]
+        ax.plot(p.x, p.y, marker, color=colour, ms=10, mec="k", label=p.kind)
+    ax.set_xlim(-10, 10)
+    ax.set_ylim(-20, 10)
+    ax.set_xlabel("Excitatory")
+    ax.set_ylabel("Inhibitory")
+    ax.set_title("SNIC preset: speed, vector field, exact nullclines, fixed points", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    figs["population_speed_quiver_nullclines.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
+    fine = pop.field(params, pop.Grid2D(-10, 10, -20, 10, 200, 300))
+    strm = ax.streamplot(np.asarray(fine.X), np.asarray(fine.Y), np.asarray(fine.DX), np.asarray(fine.DY),
+                         color=np.asarray(fine.speed), cmap="plasma", linewidth=1.2, density=1.2, arrowstyle="->")
+    fig.colorbar(strm.lines, ax=ax, shrink=0.6, label="Speed |f|")
+    ax.set_xlim(-10, 10)
+    ax.set_ylim(-20, 10)
+    ax.set_xlabel("Excitatory")
+    ax.set_ylabel("Inhibitory")
+    ax.set_title("Vector field as a streamplot coloured by speed (SNIC preset)", fontsize=10)
+    figs["population_streamplot.png"] = fig
+
+    fig, axes = plt.subplots(ncols=2, figsize=(11, 4), constrained_layout=True, sharey=True)
+    for ax, name in zip(axes, ("homoclinic", "snic")):
+        h, s = study.scans[name]
+        fx, kind = np.asarray(s.fixed_x), np.asarray(s.kind)
+        for code, label in enumerate(pop.KINDS):
+            mask = kind == code
+            if mask.any():
+                marker, colour = _KIND_STYLE[label]
+                ax.plot(np.broadcast_to(h[:, None], fx.shape)[mask], fx[mask], ".", ms=3, color=colour, label=label)
+        osc = np.asarray(s.oscillation.oscillating)
+        ax.fill_between(h, np.where(osc, s.oscillation.x_min, np.nan), np.where(osc, s.oscillation.x_max, np.nan),
+                        color="tab:purple", alpha=0.25, label="limit cycle (E range)")
+        ax.axvline(study.saddle_node, color="k", ls=":", lw=1)
+        ax.axvline(study.onsets[name], color="tab:purple", ls="--", lw=1)
+        ax.set_xlabel("h_ex")
+        ax.set_title(f"{name} preset (dotted: saddle-node, dashed: onset)", fontsize=9)
+    axes[0].set_ylabel("E at fixed points / on the cycle")
+    axes[0].legend(fontsize=7)
+    figs["population_bifurcation_h_ex.png"] = fig
+
+    he, hi, s2 = study.scan_2d
+    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    count = np.asarray(s2.valid).sum(axis=-1)
+    im = ax.pcolormesh(he, hi, np.where(np.asarray(s2.oscillation.oscillating), np.asarray(s2.oscillation.period), np.nan),
+                       cmap="viridis", shading="auto")
+    ax.contour(he, hi, count, levels=[1.5, 2.5], colors="w", linewidths=1)
+    fig.colorbar(im, ax=ax, label="period (colour: oscillating)")
+    ax.set_xlabel("h_ex")
+    ax.set_ylabel("h_in")
+    ax.set_title("SNIC preset over (h_ex, h_in): period; white: 1 | 3 fixed points", fontsize=9)
+    figs["population_bifurcation_2d.png"] = fig
+
+    fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    for name, colour in (("snic", "tab:blue"), ("homoclinic", "tab:red")):
+        sc = study.scaling[name]
+        ax.loglog(sc.mu, sc.period, "o", color=colour, label=f"{name} preset")
+        a, b, rms = sc.sqrt_fit
+        ax.loglog(sc.mu, a / np.sqrt(sc.mu) + b, "-", color=colour, lw=1, label=f"a/√μ + b (rms {rms:.1%})")
+        a, b, rms = sc.log_fit
+        ax.loglog(sc.mu, -a * np.log(sc.mu) + b, "--", color=colour, lw=1, label=f"−a ln μ + b (rms {rms:.1%})")
+    ax.set_xlabel("μ = h_ex − h_ex(onset)")
+    ax.set_ylabel("Period")
+    ax.set_title("Period near the onset of oscillation", fontsize=10)
+    ax.legend(fontsize=7)
+    figs["population_period_vs_onset_distance.png"] = fig
+    return figs

@@ -209,14 +209,15 @@ def _reduced(x, params):
     return p.h_ex - x - p.c2 * jnp.tanh(y_nullcline(x, p)) + p.c_EE * jnp.tanh(x)
 
 
-def _roots(fn, lo, hi, points: int, newton_steps: int = 40):
-    """All sign changes of ``fn`` on a grid of ``points`` in [lo, hi], each refined by
-    safeguarded Newton (bisection where Newton leaves the bracket).  Fixed size: (points - 1,)
-    roots with a validity mask (JAX needs static shapes)."""
+def _roots(fn, lo, hi, points: int, max_roots: int = 16, newton_steps: int = 40):
+    """The sign changes of ``fn`` on a grid of ``points`` in [lo, hi] (the first ``max_roots``
+    of them), each refined by safeguarded Newton (bisection where Newton leaves the bracket).
+    Fixed shapes, as JAX needs: (max_roots,) roots, a validity mask, and the number found."""
     xs = jnp.linspace(lo, hi, points)
     fs = jax.vmap(fn)(xs)
-    a, b, fa = xs[:-1], xs[1:], fs[:-1]
-    valid = (jnp.sign(fs[:-1]) != jnp.sign(fs[1:])) | (fs[:-1] == 0)
+    changes = (jnp.sign(fs[:-1]) != jnp.sign(fs[1:])) | (fs[:-1] == 0)
+    count = jnp.sum(changes)
+    index = jnp.nonzero(changes, size=max_roots, fill_value=0)[0]
     slope = jax.grad(fn)
 
     def refine(a, b, fa):
@@ -231,7 +232,15 @@ def _roots(fn, lo, hi, points: int, newton_steps: int = 40):
 
         return jax.lax.fori_loop(0, newton_steps, step, (a, b, fa, 0.5 * (a + b)))[3]
 
-    return jax.vmap(refine)(a, b, fa), valid
+    roots = jax.vmap(refine)(xs[index], xs[index + 1], fs[index])
+    return roots, jnp.arange(max_roots) < count, count
+
+
+def _host_roots(fn, grid: Grid2D, resolution: int, max_roots: int = 16):
+    roots, keep, count = jax.jit(_roots, static_argnums=(0, 3, 4))(fn, grid.x_min, grid.x_max, resolution, max_roots)
+    if int(count) > max_roots:
+        raise ValueError(f"more than {max_roots} roots in the window; narrow it")
+    return np.asarray(roots)[np.asarray(keep)]
 
 
 class FixedPoint(NamedTuple):
@@ -272,9 +281,8 @@ def fixed_points(params: PopulationParams, grid: Grid2D = Grid2D(), resolution: 
     """
     validate(params)
     grid.validate()
-    xs, valid = jax.jit(_roots, static_argnums=(0, 3))(lambda x: _reduced(x, params), grid.x_min, grid.x_max, resolution)
     points = []
-    for x in np.asarray(xs)[np.asarray(valid)]:
+    for x in _host_roots(lambda x: _reduced(x, params), grid, resolution):
         y = float(y_nullcline(x, params))
         if not grid.y_min <= y <= grid.y_max:
             continue
@@ -307,11 +315,160 @@ def saddle_nodes(params: PopulationParams, grid: Grid2D = Grid2D(), resolution: 
     def g(x):
         return _reduced(x, params._replace(h_ex=0.0))
 
-    xs, valid = jax.jit(_roots, static_argnums=(0, 3))(jax.grad(g), grid.x_min, grid.x_max, resolution)
     folds = []
-    for x in np.asarray(xs)[np.asarray(valid)]:
+    for x in _host_roots(jax.grad(g), grid, resolution):
         h = -float(g(x))
         at = params._replace(h_ex=h)
         y = float(y_nullcline(x, at))
         folds.append(SaddleNode(h, float(x), y, float(np.linalg.det(np.asarray(jacobian([x, y], at))))))
     return folds
+
+
+# ----------------------------------------------------------------------------------------
+# Limit cycles and bifurcation scans (pure JAX: they vmap over parameters).
+
+#: Fixed-point type codes used by the scans (see :data:`KINDS`).
+KINDS = ("saddle", "stable node", "unstable node", "stable focus", "unstable focus", "degenerate")
+
+
+def _kind_code(jac: Array, tol: float = 1e-12) -> Array:
+    trace, det = jnp.trace(jac), jnp.linalg.det(jac)
+    focus = trace * trace - 4.0 * det < 0
+    code = jnp.where(focus, jnp.where(trace < 0, 3, 4), jnp.where(trace < 0, 1, 2))
+    return jnp.where(det < -tol, 0, jnp.where(jnp.abs(det) <= tol, 5, code))
+
+
+class Oscillation(NamedTuple):
+    """The attractor reached from a start: period (NaN if it is a fixed point), peak-to-peak
+    amplitude of x and y, and x's range."""
+
+    period: Array
+    amplitude_x: Array
+    amplitude_y: Array
+    x_min: Array
+    x_max: Array
+    oscillating: Array
+
+
+def oscillation(params: PopulationParams, start: ArrayLike, t_transient: float = 60.0, t_record: float = 120.0,
+                dt_save: float = 0.02, rtol: float = 1e-8, min_amplitude: float = 1e-3) -> Oscillation:
+    """Integrate past a transient, then measure the limit cycle (if any) from the recorded part:
+    the period from the upward crossings of x through the middle of its range (linear
+    interpolation between samples), averaged over all recorded cycles."""
+    term = diffrax.ODETerm(lambda _, y, p: vector_field(y, p))
+    ts = t_transient + jnp.arange(int(round(t_record / dt_save)) + 1) * dt_save
+    sol = diffrax.diffeqsolve(
+        term, diffrax.Tsit5(), 0.0, ts[-1], None, jnp.asarray(start, float), args=params,
+        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2), saveat=diffrax.SaveAt(ts=ts),
+        max_steps=2_000_000,
+    )
+    x, y = sol.ys[:, 0], sol.ys[:, 1]
+    lo, hi = jnp.min(x), jnp.max(x)
+    level = 0.5 * (lo + hi)
+    up = (x[:-1] < level) & (x[1:] >= level)
+    frac = (level - x[:-1]) / jnp.where(up, x[1:] - x[:-1], 1.0)
+    times = jnp.where(up, ts[:-1] + frac * dt_save, jnp.nan)
+    count = jnp.sum(up)
+    period = (jnp.nanmax(times) - jnp.nanmin(times)) / jnp.maximum(count - 1, 1)
+    oscillating = (count >= 2) & (hi - lo > min_amplitude)
+    return Oscillation(jnp.where(oscillating, period, jnp.nan), hi - lo, jnp.max(y) - jnp.min(y), lo, hi, oscillating)
+
+
+class Scan(NamedTuple):
+    """Fixed points (padded to ``max_points``; ``valid`` marks the real ones), their type codes
+    (:data:`KINDS`) and the oscillation from near the highest-x fixed point, per parameter set."""
+
+    fixed_x: Array
+    fixed_y: Array
+    kind: Array
+    valid: Array
+    oscillation: Oscillation
+
+
+def _scan_one(params, window: Grid2D, resolution: int, max_points: int, t_transient, t_record):
+    xs, valid, _ = _roots(lambda x: _reduced(x, params), window.x_min, window.x_max, resolution, 2 * max_points)
+    ys = y_nullcline(xs, params)
+    valid = valid & (ys >= window.y_min) & (ys <= window.y_max)
+    index = jnp.nonzero(valid, size=max_points, fill_value=0)[0]
+    keep = jnp.arange(max_points) < jnp.sum(valid)
+    fx, fy = xs[index], ys[index]
+    kinds = jax.vmap(lambda a, b: _kind_code(jacobian(jnp.stack([a, b]), params)))(fx, fy)
+    top = jnp.argmax(jnp.where(keep, fx, -jnp.inf))
+    start = jnp.stack([fx[top], fy[top]]) + 0.05  # near the (unstable) focus: onto the cycle if any
+    osc = oscillation(params, start, t_transient, t_record)
+    return Scan(jnp.where(keep, fx, jnp.nan), jnp.where(keep, fy, jnp.nan), jnp.where(keep, kinds, -1), keep, osc)
+
+
+def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int = 2001, max_points: int = 5,
+         t_transient: float = 60.0, t_record: float = 120.0) -> Scan:
+    """Fixed points, types and oscillation for every member of a batch of parameters (leaves
+    broadcast to one shape, e.g. 256 values of h_ex, or a 2-D grid of (h_ex, h_in)): one
+    compiled, vmapped computation."""
+    validate(params)
+    window.validate()
+    leaves = [jnp.asarray(leaf, float) for leaf in params]
+    shape = jnp.broadcast_shapes(*(leaf.shape for leaf in leaves))
+    flat = PopulationParams(*(jnp.broadcast_to(leaf, shape).ravel() for leaf in leaves))
+    run = jax.jit(jax.vmap(lambda p: _scan_one(p, window, resolution, max_points, t_transient, t_record)))
+    result = run(flat)
+    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)
+
+
+@jax.jit
+def _onset(params, lo, hi, tol):
+    """Bisection on h_ex between ``lo`` (no oscillation) and ``hi`` (oscillation)."""
+
+    def oscillates(h):
+        p = params._replace(h_ex=h)
+        focus = _scan_one(p, Grid2D(), 2001, 5, 60.0, 120.0)
+        return focus.oscillation.oscillating
+
+    def body(state):
+        lo, hi, k = state
+        mid = 0.5 * (lo + hi)
+        yes = oscillates(mid)
+        return jnp.where(yes, lo, mid), jnp.where(yes, mid, hi), k + 1
+
+    lo, hi, _ = jax.lax.while_loop(lambda s: (s[1] - s[0] > tol) & (s[2] < 80), body, (lo, hi, 0))
+    return lo, hi
+
+
+def oscillation_onset(params: PopulationParams, lo: float, hi: float, tol: float = 1e-9) -> tuple:
+    """The h_ex (to ``tol``) above which the oscillator oscillates, bracketed by ``lo`` (no
+    oscillation) and ``hi`` (oscillation): a SNIC (the saddle-node itself) or a homoclinic
+    orbit to the saddle (below the saddle-node).  Returns the final bracket."""
+    validate(params)
+    osc = scan(PopulationParams(*(jnp.broadcast_to(jnp.asarray(v, float), (2,)) for v in params))._replace(
+        h_ex=jnp.array([lo, hi]))).oscillation.oscillating
+    if bool(osc[0]) or not bool(osc[1]):
+        raise ValueError(f"[{lo}, {hi}] does not bracket the onset of oscillation (oscillating: {np.asarray(osc)})")
+    a, b = _onset(params, jnp.asarray(lo, float), jnp.asarray(hi, float), tol)
+    return float(a), float(b)
+
+
+class PeriodScaling(NamedTuple):
+    """Period against distance μ = h_ex - h_onset, and two fits: T = a/sqrt(μ) + b (SNIC) and
+    T = -a ln μ + b (homoclinic), each (a, b, rms relative residual)."""
+
+    onset: float
+    mu: np.ndarray
+    period: np.ndarray
+    sqrt_fit: tuple
+    log_fit: tuple
+
+
+def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_record: float = 400.0) -> PeriodScaling:
+    """Periods at h_ex = onset + μ (one vmapped scan; ``t_record`` must hold a few of the
+    longest periods) and the two fits."""
+    mu = np.asarray(mu, float)
+    batch = PopulationParams(*(jnp.broadcast_to(jnp.asarray(v, float), mu.shape) for v in params))
+    s = scan(batch._replace(h_ex=jnp.asarray(onset + mu)), t_record=t_record)
+    period = np.asarray(s.oscillation.period)
+
+    def fit(feature):
+        design = np.stack([feature, np.ones_like(feature)], axis=1)
+        (a, b), *_ = np.linalg.lstsq(design, period, rcond=None)
+        rms = float(np.sqrt(np.mean(((design @ [a, b]) / period - 1.0) ** 2)))
+        return float(a), float(b), rms
+
+    return PeriodScaling(onset, mu, period, fit(1.0 / np.sqrt(mu)), fit(-np.log(mu)))

@@ -324,13 +324,67 @@ def extracellular_study() -> ExtracellularStudy:
                               grid_check, waveforms, seconds)
 
 
+# ----------------------------------------------------------------------------------------
+# The E/I population oscillator.
+
+
+class PopulationStudy(NamedTuple):
+    run: object  # population.Trajectory of the notebook's homoclinic run
+    end: np.ndarray
+    tolerance_study: list  # [(rtol, end state)]
+    field: object  # SNIC preset on the notebook's 25 x 25 grid
+    speed_stats: tuple  # min, max, mean
+    fixed_points: dict  # preset -> [FixedPoint]
+    saddle_node: float  # h_ex of the fold next to the presets
+    scans: dict  # preset -> (h values, Scan)
+    scan_seconds: float  # 256-value h_ex scan, after compilation
+    scan_2d: tuple  # (h_ex grid, h_in grid, Scan) for the SNIC preset
+    onsets: dict  # preset -> h_ex of the onset of oscillation
+    scaling: dict  # preset -> PeriodScaling
+
+
+def population_study() -> PopulationStudy:
+    """The notebook's runs and plots, then the phase-plane and bifurcation analysis."""
+    from . import population as pop
+
+    homoclinic, snic = pop.preset("homoclinic"), pop.preset("snic")
+    run = pop.simulate(homoclinic, pop.HOMOCLINIC_START)
+    tolerance = [(r, np.asarray(pop.simulate(homoclinic, pop.HOMOCLINIC_START, rtol=r, atol=r * 1e-2).y[-1]))
+                 for r in (1e-6, 1e-8, 1e-10, 1e-12)]
+    field = pop.field(snic, pop.Grid2D(-10, 10, -20, 10, 25, 25))
+    speed = np.asarray(field.speed)
+    fixed = {name: pop.fixed_points(pop.preset(name)) for name in ("homoclinic", "snic")}
+    fold = min(pop.saddle_nodes(snic), key=lambda f: abs(f.h_ex + 7.0)).h_ex
+
+    h = jnp.linspace(-7.6, -6.6, 256)
+    scans, seconds = {}, 0.0
+    for name in ("homoclinic", "snic"):
+        batch = pop.preset(name)._replace(h_ex=h)
+        pop.scan(batch).oscillation.period.block_until_ready()
+        start = time.perf_counter()
+        scans[name] = (np.asarray(h), pop.scan(batch))
+        scans[name][1].oscillation.period.block_until_ready()
+        seconds = time.perf_counter() - start
+    he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, 24), jnp.linspace(-5.0, -3.0, 24))
+    scan_2d = (np.asarray(he), np.asarray(hi), pop.scan(snic._replace(h_ex=he, h_in=hi)))
+
+    onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25)[1]}
+    scaling = {
+        "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, 10), t_record=400.0),
+        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, 10), t_record=100.0),
+    }
+    return PopulationStudy(run, np.asarray(run.y[-1]), tolerance, field,
+                           (float(speed.min()), float(speed.max()), float(speed.mean())), fixed, fold, scans,
+                           seconds, scan_2d, onsets, scaling)
+
+
 def _json_default(value):
     if isinstance(value, (np.ndarray, jnp.ndarray)):
         return np.asarray(value).tolist()
     return float(value)
 
 
-SECTIONS = ("cable", "wave", "extracellular")
+SECTIONS = ("cable", "wave", "extracellular", "population")
 
 
 def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) -> dict:
@@ -352,13 +406,13 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
         log(f"  wrote {out / name}")
 
     if "cable" in sections:
-        log("[1/7] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
+        log("[1/8] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
         sol = notebook_figure2_run()
         save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
                                        "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
         summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
 
-        log("[2/7] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
+        log("[2/8] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
         results = {}
         for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
             cd = cooley_dodge(k)
@@ -377,7 +431,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
         save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
              "cable_peak_along_axon.png")
 
-        log(f"[3/7] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
+        log(f"[3/8] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
         conv = {}
         for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
             cv = cooley_dodge_converged(k, converged_levels)
@@ -385,7 +439,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
             summary.setdefault("converged_velocity", {})[label] = cv._asdict()
         save(plotting.convergence_figure(conv), "cable_convergence.png")
 
-        log("[4/7] radius sweep: 64 cables in one compiled call")
+        log("[4/8] radius sweep: 64 cables in one compiled call")
         sweep = radius_sweep()
         summary["radius_sweep"] = {
             "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
@@ -397,7 +451,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
              "cable_radius_sweep.png")
 
     if "wave" in sections:
-        log("[5/7] travelling wave: automatic speed from the notebook's start and from rest")
+        log("[5/8] travelling wave: automatic speed from the notebook's start and from rest")
         nw = notebook_wave()
         convergence = wave_speed_convergence()
         summary["travelling_wave"] = {
@@ -416,7 +470,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
             f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
         save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
 
-        log("[6/7] speed vs temperature: fast and slow pulses, propagation failure")
+        log("[6/8] speed vs temperature: fast and slow pulses, propagation failure")
         st = speed_temperature()
         summary["speed_temperature"] = {
             "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
@@ -428,7 +482,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
         save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
 
     if "extracellular" in sections:
-        log("[7/7] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
+        log("[7/8] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
         study = extracellular_study()
         summary["extracellular"] = {
             "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
@@ -446,6 +500,29 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
         log(f"  notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
             f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]; 29x9 sweep {study.sweep_seconds * 1e3:.0f} ms")
         for name, fig in plotting.extracellular_figures(study).items():
+            save(fig, name)
+
+    if "population" in sections:
+        log("[8/8] population oscillator: notebook runs, phase plane, bifurcations, period scaling")
+        ps = population_study()
+        summary["population"] = {
+            "homoclinic_end_of_run": ps.end, "notebook_end_of_run": [1.894, -1.238],
+            "tolerance_study": {f"{r:g}": e for r, e in ps.tolerance_study},
+            "snic_speed_min_max_mean": ps.speed_stats,
+            "fixed_points": {k: [{"x": p.x, "y": p.y, "residual": p.residual, "kind": p.kind,
+                                  "eigenvalues": [str(complex(e)) for e in p.eigenvalues]} for p in v]
+                             for k, v in ps.fixed_points.items()},
+            "saddle_node_h_ex": ps.saddle_node,
+            "onset_h_ex": ps.onsets,
+            "period_scaling": {k: {"mu": v.mu, "period": v.period, "fit_a_over_sqrt_mu": v.sqrt_fit,
+                                   "fit_minus_a_ln_mu": v.log_fit} for k, v in ps.scaling.items()},
+            "scan_256_seconds": ps.scan_seconds,
+        }
+        log(f"  end of run {np.round(ps.end, 3)}; speed min/max/mean {ps.speed_stats[0]:.4f} / {ps.speed_stats[1]:.4f} / "
+            f"{ps.speed_stats[2]:.4f}; saddle-node h_ex {ps.saddle_node:.10f}; 256-value scan {ps.scan_seconds:.2f} s")
+        for name, v in ps.scaling.items():
+            log(f"  {name}: onset {v.onset:.9f}; rms of fit a/sqrt(mu) {v.sqrt_fit[2]:.3%}, of -a ln(mu) {v.log_fit[2]:.3%}")
+        for name, fig in plotting.population_figures(ps).items():
             save(fig, name)
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))

@@ -76,3 +76,43 @@ def test_nullclines_in_closed_form_match_a_newton_solve():
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_scan_gives_fixed_points_types_and_oscillation_in_one_call():
+    s = pop.scan(pop.preset("snic")._replace(h_ex=jnp.array([-7.1, -6.9])))
+    kinds = [sorted(pop.KINDS[k] for k in np.asarray(s.kind[i]) if k >= 0) for i in range(2)]
+    assert kinds == [["saddle", "stable node", "unstable focus"], ["unstable focus"]]
+    assert not bool(s.oscillation.oscillating[0]) and bool(s.oscillation.oscillating[1])
+    assert float(s.oscillation.period[1]) == pytest.approx(8.79, abs=0.05)
+    two_d = pop.scan(pop.preset("snic")._replace(h_ex=jnp.array([[-7.1, -6.9]] * 2), h_in=jnp.array([[-4.0], [-4.5]])))
+    assert two_d.oscillation.period.shape == (2, 2)
+
+
+def test_onsets_and_how_the_period_diverges():
+    # SNIC preset: oscillation starts at the saddle-node, T ~ 1/sqrt(mu).
+    fold = min(pop.saddle_nodes(pop.preset("snic")), key=lambda f: abs(f.h_ex + 7.0)).h_ex
+    snic = pop.period_scaling(pop.preset("snic"), fold, np.geomspace(5e-3, 1e-1, 5), t_record=300.0)
+    assert snic.sqrt_fit[2] < 0.05 < snic.log_fit[2]
+    # Homoclinic preset: it starts below the saddle-node, at a homoclinic orbit; T ~ -ln(mu)/λu.
+    lo, hi = pop.oscillation_onset(pop.preset("homoclinic"), -7.35, -7.25)
+    assert hi - lo < 1e-8 and hi < fold - 0.3
+    hom = pop.period_scaling(pop.preset("homoclinic"), hi, np.geomspace(1e-6, 1e-2, 5), t_record=100.0)
+    assert hom.log_fit[2] < 0.02 < hom.sqrt_fit[2]
+    saddle = [p for p in pop.fixed_points(pop.preset("homoclinic")._replace(h_ex=hi)) if p.kind == "saddle"][0]
+    assert hom.log_fit[0] == pytest.approx(1.0 / float(np.max(np.real(saddle.eigenvalues))), rel=0.05)
+
+
+def test_cli_population_and_phase_plane(capsys):
+    import json
+
+    from jaxneuro.cli import main
+
+    assert main(["population", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert np.around(out["end_state"], 3).tolist() == [1.894, -1.238] and out["oscillating"]
+    assert main(["phase-plane", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [p["type"] for p in out["fixed_points"]] == ["stable node", "saddle", "unstable focus"]
+    assert round(out["speed"]["mean"], 4) == 19.6661
+    assert min(out["saddle_node_h_ex"], key=lambda h: abs(h + 7)) == pytest.approx(-6.9714995201, abs=1e-9)
+    assert main(["phase-plane", "--window", "1", "1", "0", "2"]) == 2
