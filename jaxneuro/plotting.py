@@ -235,8 +235,8 @@ def population_figures(study) -> dict:
     im = ax.imshow(np.asarray(f.speed), extent=[-10, 10, -20, 10], origin="lower", cmap="hot", alpha=0.7)
     ax.quiver(f.X, f.Y, f.DX, f.DY, color="white", angles="xy", scale_units="xy", scale=50, width=0.004, alpha=0.8)
     fig.colorbar(im, ax=ax, shrink=0.6, label="Speed |f|")
-    x = np.linspace(-10, 10, 40001)  # dense: the x-nullcline is nearly vertical where tanh(I) -> ±1
-    ax.plot(x, np.asarray(pop.x_nullcline(x, params)), "c--", lw=2, label="dE/dt = 0")
+    ax.plot(*pop.x_nullcline_curve(params), "c--", lw=2, label="dE/dt = 0")
+    x = np.linspace(-10, 10, 2001)
     ax.plot(x, np.asarray(pop.y_nullcline(x, params)), "--", color="lime", lw=2, label="dI/dt = 0")
     for p in study.fixed_points["snic"]:
         marker, colour = _KIND_STYLE[p.kind]

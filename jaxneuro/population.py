@@ -191,6 +191,33 @@ def x_nullcline(x: ArrayLike, params: PopulationParams) -> Array:
     return jnp.where(inside, jnp.arctanh(jnp.where(inside, arg, 0.0)), jnp.nan)
 
 
+def x_nullcline_curve(params: PopulationParams, x_min: float = -10.0, x_max: float = 10.0, points: int = 4001):
+    """Points (x, y) on the x-nullcline for drawing: a uniform x grid plus points crowded
+    (geometrically, down to 1e-15) towards the x where the artanh argument reaches ±1 and y runs
+    off to ∓∞ (found by bisection to machine precision), so the near-vertical parts are drawn."""
+    p = jax.tree.map(float, params)
+
+    def arg(x):
+        return (p.h_ex - x + p.c_EE * np.tanh(x)) / p.c2
+
+    x = np.linspace(x_min, x_max, points)
+    extra = []
+    for target in (-1.0, 1.0):
+        f = arg(x) - target
+        for i in np.nonzero(np.sign(f[:-1]) != np.sign(f[1:]))[0]:
+            a, b = x[i], x[i + 1]
+            for _ in range(200):
+                m = 0.5 * (a + b)
+                if m in (a, b):
+                    break
+                a, b = (m, b) if np.sign(arg(m) - target) == np.sign(f[i]) else (a, m)
+            offsets = np.geomspace(1e-15, 1e-1, 200)
+            extra.append(np.concatenate([a - offsets, b + offsets]))
+    x = np.sort(np.concatenate([x] + extra))
+    x = x[(x >= x_min) & (x <= x_max)]
+    return x, np.asarray(x_nullcline(x, params))
+
+
 def y_nullcline(x: ArrayLike, params: PopulationParams, iterations: int = 30) -> Array:
     """dy/dt = 0 as y(x): y + c4 tanh y = h_in + c_EI tanh x.  Closed form for c4 = 0; Newton
     otherwise (the left side is increasing in y when c4 > -1, so the root is unique)."""

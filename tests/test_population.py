@@ -116,3 +116,10 @@ def test_cli_population_and_phase_plane(capsys):
     assert round(out["speed"]["mean"], 4) == 19.6661
     assert min(out["saddle_node_h_ex"], key=lambda h: abs(h + 7)) == pytest.approx(-6.9714995201, abs=1e-9)
     assert main(["phase-plane", "--window", "1", "1", "0", "2"]) == 2
+
+
+def test_x_nullcline_curve_reaches_every_fixed_point():
+    params = pop.preset("snic")
+    x, y = pop.x_nullcline_curve(params)
+    for p in pop.fixed_points(params):
+        assert np.nanmin(np.hypot(x - p.x, y - p.y)) < 1e-2
