@@ -211,7 +211,7 @@ def x_nullcline_curve(params: PopulationParams, x_min: float = -10.0, x_max: flo
                 if m in (a, b):
                     break
                 a, b = (m, b) if np.sign(arg(m) - target) == np.sign(f[i]) else (a, m)
-            offsets = np.geomspace(1e-15, 1e-1, 200)
+            offsets = np.geomspace(1e-15, 1e-1, 600)
             extra.append(np.concatenate([a - offsets, b + offsets]))
     x = np.sort(np.concatenate([x] + extra))
     x = x[(x >= x_min) & (x <= x_max)]

@@ -122,4 +122,4 @@ def test_x_nullcline_curve_reaches_every_fixed_point():
     params = pop.preset("snic")
     x, y = pop.x_nullcline_curve(params)
     for p in pop.fixed_points(params):
-        assert np.nanmin(np.hypot(x - p.x, y - p.y)) < 1e-2
+        assert np.nanmin(np.hypot(x - p.x, y - p.y)) < 2e-2  # within the sampling of the curve
