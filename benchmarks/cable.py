@@ -25,23 +25,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import notebook_numpy  # noqa: E402
+from timing import timed  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402
 
 NODES, STEPS = 281, 5000
-
-
-def timed(fn, repeats):
-    """(compile-or-first-call seconds, median seconds of ``repeats`` further calls)."""
-    start = time.perf_counter()
-    jax.block_until_ready(fn())
-    first = time.perf_counter() - start
-    walls = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        walls.append(time.perf_counter() - start)
-    return first, statistics.median(walls)
 
 
 def neuron_run(repeats):
@@ -104,7 +92,7 @@ def main(argv=None):
         solvers = ("thomas", "doubling", "lapack") if args.solvers else ("thomas",)
         for solver in solvers:
             fn = lambda: jn.simulate_cable(axon, grid, stim, record=record, linear_solver=solver)  # noqa: E731
-            first, wall = timed(fn, args.repeats)
+            _, first, wall = timed(fn, args.repeats)
             vel = float(jn.conduction_velocity(fn(), 20_000, 30_000))
             add(f"jaxneuro single run, {label}, {solver}", 1, first, wall, f"{vel:.6f} m/s")
 
@@ -113,7 +101,7 @@ def main(argv=None):
         batch_axon = axon._replace(radius=radii)
         batch_stim = stim._replace(amplitude=stim.amplitude * (radii / 238.0) ** 1.5)
         fn = lambda: jn.simulate_cable(batch_axon, grid, batch_stim, record=jn.Record.reductions())  # noqa: E731
-        first, wall = timed(fn, args.repeats)
+        _, first, wall = timed(fn, args.repeats)
         add(f"jaxneuro batch of {size} (one program, reductions)", size, first, wall, f"{wall / size * 1e3:.2f} ms per cable")
 
     neuron = neuron_run(args.repeats)

@@ -10,9 +10,6 @@ Same spike profile for both (the notebook's own, from its cable algorithm in
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,8 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import notebook_numpy  # noqa: E402
-
-import jax  # noqa: E402
+from timing import print_table, timed  # noqa: E402
 
 from jaxneuro import extracellular as ex  # noqa: E402
 from jaxneuro.reproduce import NOTEBOOK_DISTANCES, NOTEBOOK_RADII  # noqa: E402
@@ -40,18 +36,6 @@ def scipy_sweep(profile_x, profile_v, radii, distances):
             out[i, j] = quad(lambda u: a**2 * (3 * u**2 / (u**2 + h**2) ** 2.5 - 1 / (u**2 + h**2) ** 1.5)
                              * interpolate.splev(u, tck, ext=1), -1000, 1000, limit=400)[0]
     return out
-
-
-def timed(fn, repeats):
-    start = time.perf_counter()
-    first = jax.block_until_ready(fn())
-    compile_s = time.perf_counter() - start
-    walls = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        walls.append(time.perf_counter() - start)
-    return first, compile_s, statistics.median(walls)
 
 
 def main(argv=None):
@@ -80,15 +64,7 @@ def main(argv=None):
     _, c, w = timed(lambda: ex.sweep(profile, big_r, big_d, **options).value, max(1, args.repeats // 2))
     rows.append(("jaxneuro 1000 x 100 (one compiled call)", c, w, f"{w / 1e5 * 1e6:.1f} µs per (radius, distance)"))
 
-    print(f"extracellular sweeps | {platform.processor() or platform.machine()}, {os.cpu_count()} cores | "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}")
-    header = f"{'case':44} {'compile+1st (s)':>15} {'wall (ms)':>10}  note"
-    print(header)
-    print("-" * len(header))
-    for name, c, w, note in rows:
-        print(f"{name:44} {('-' if c is None else f'{c:.2f}'):>15} {w * 1e3:>10.1f}  {note}")
-    print("Target (issue 4, 2-core CPU): 29 x 9 sweep <= 0.5 s after compile.")
-
+    print_table("extracellular sweeps", rows, "Target (issue 4, 2-core CPU): 29 x 9 sweep <= 0.5 s after compile.", 44)
 
 if __name__ == "__main__":
     main()

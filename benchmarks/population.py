@@ -7,16 +7,18 @@ Python loops) and a 256-value h_ex bifurcation scan with fixed points, types and
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxneuro import population as pop
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import print_table, timed  # noqa: E402
+
+from jaxneuro import population as pop  # noqa: E402
 
 
 def notebook_loops(n):
@@ -30,18 +32,6 @@ def notebook_loops(n):
             dy = (h_in - Y[i, j] - c4 * np.tanh(Y[i, j]) + c_EI * np.tanh(X[i, j])) * tau_in
             magnitudes[i, j] = np.sqrt(dx**2 + dy**2)
     return magnitudes
-
-
-def timed(fn, repeats):
-    start = time.perf_counter()
-    out = jax.block_until_ready(fn())
-    first = time.perf_counter() - start
-    walls = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        walls.append(time.perf_counter() - start)
-    return out, first, statistics.median(walls)
 
 
 def main(argv=None):
@@ -63,15 +53,8 @@ def main(argv=None):
     rows.append(("h_ex scan, 256 values (fixed points, types, periods)", c, w,
                  f"{int(np.sum(np.isfinite(np.asarray(result))))} oscillating"))
 
-    print(f"population oscillator | {platform.processor() or platform.machine()}, {os.cpu_count()} cores | "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}")
-    header = f"{'case':54} {'compile+1st (s)':>15} {'wall (ms)':>10}  note"
-    print(header)
-    print("-" * len(header))
-    for name, c, w, note in rows:
-        print(f"{name:54} {('-' if c is None else f'{c:.2f}'):>15} {w * 1e3:>10.1f}  {note}")
-    print("Targets (issue 5, 2-core CPU): 1000 x 1000 field <= 0.1 s after compile; 256-value scan <= 10 s.")
-
+    print_table("population oscillator", rows,
+                "Targets (issue 5, 2-core CPU): 1000 x 1000 field <= 0.1 s after compile; 256-value scan <= 10 s.")
 
 if __name__ == "__main__":
     main()

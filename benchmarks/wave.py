@@ -11,28 +11,17 @@ test ``test_notebook_start_gives_the_hand_tuned_speed``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 
-import jaxneuro as jn
-from jaxneuro import wave
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import print_table, timed  # noqa: E402
 
-
-def timed(fn, repeats):
-    start = time.perf_counter()
-    first = jax.block_until_ready(fn())
-    compile_s = time.perf_counter() - start
-    walls = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        walls.append(time.perf_counter() - start)
-    return first, compile_s, statistics.median(walls)
+import jaxneuro as jn  # noqa: E402
+from jaxneuro import wave  # noqa: E402
 
 
 def main(argv=None):
@@ -56,15 +45,8 @@ def main(argv=None):
     rows.append(("64-point speed-temperature curve (vmap)", c, w,
                  f"{int(curve.found.sum())}/64 found, {float(curve.speed[0]):.4f} .. {float(jnp.nanmax(curve.speed)):.4f} m/s"))
 
-    print(f"travelling-wave speed finder | {platform.processor() or platform.machine()}, {os.cpu_count()} cores | "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}")
-    header = f"{'case':42} {'compile+1st (s)':>15} {'wall (ms)':>10}  note"
-    print(header)
-    print("-" * len(header))
-    for name, c, w, note in rows:
-        print(f"{name:42} {c:>15.2f} {w * 1e3:>10.1f}  {note}")
-    print("Target (issue 3, 2-core CPU): one speed to <= 1e-12 relative bracket in <= 1 s after compile.")
-
+    print_table("travelling-wave speed finder", rows,
+                "Target (issue 3, 2-core CPU): one speed to <= 1e-12 relative bracket in <= 1 s after compile.", 42)
 
 if __name__ == "__main__":
     main()

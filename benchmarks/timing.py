@@ -1,0 +1,40 @@
+"""Shared helpers of the benchmark scripts: timing after compilation, and the printed table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import jax
+
+
+def timed(fn, repeats: int):
+    """(result of the first call, its seconds including compilation, median seconds of
+    ``repeats`` further calls)."""
+    start = time.perf_counter()
+    result = jax.block_until_ready(fn())
+    first = time.perf_counter() - start
+    walls = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        walls.append(time.perf_counter() - start)
+    return result, first, statistics.median(walls)
+
+
+def machine() -> str:
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores | "
+            f"jax {jax.__version__} on {jax.devices()[0].platform}")
+
+
+def print_table(title: str, rows, footer: str, width: int = 54) -> None:
+    """Rows of (case, compile+first seconds or None, wall seconds, note)."""
+    print(f"{title} | {machine()}")
+    header = f"{'case':{width}} {'compile+1st (s)':>15} {'wall (ms)':>10}  note"
+    print(header)
+    print("-" * len(header))
+    for name, first, wall, note in rows:
+        print(f"{name:{width}} {('-' if first is None else f'{first:.2f}'):>15} {wall * 1e3:>10.1f}  {note}")
+    print(footer)
