@@ -252,17 +252,13 @@ class Record:
 
 
 class CableState(NamedTuple):
-    """The two time levels the Lees scheme needs, as the present values (v in mV, gates) and
-    their increments over the last step (so the previous level is ``v - v_increment``).
-
-    Carrying increments rather than the previous level means every carried buffer is freshly
-    computed each step; a rotation (previous <- present) would cost a copy per array per step.
-    """
+    """The two time levels the Lees scheme needs: the present (v in mV, gates) and the
+    previous step's."""
 
     v: Array
     gates: Gates
-    v_increment: Array
-    gates_increment: Gates
+    v_previous: Array
+    gates_previous: Gates
 
 
 class CableSolution(NamedTuple):
@@ -341,11 +337,14 @@ def _implicit_matrix(r: Array, grid: Grid):
     return lower, diagonal, upper
 
 
-def _clamp_ends(v: Array, grid: Grid) -> Array:
+def _clamp_ends(v: Array, grid: Grid, twice: bool = False) -> Array:
+    """Set Dirichlet ends to their value (``twice``: to 2 × value, for a right-hand side of the
+    2v − A v form, whose solution has v subtracted)."""
+    scale = 2.0 if twice else 1.0
     if grid.left.kind == "dirichlet":
-        v = v.at[0].set(grid.left.value)
+        v = v.at[0].set(scale * grid.left.value)
     if grid.right.kind == "dirichlet":
-        v = v.at[-1].set(grid.right.value)
+        v = v.at[-1].set(scale * grid.right.value)
     return v
 
 
@@ -460,11 +459,12 @@ def solve_cable(
         substitute = {"thomas": tridiagonal.solve, "doubling": tridiagonal.solve_doubling}[linear_solver]
         solve = partial(substitute, factored, axis=0)
     # Lees' right-hand side carries r·α·dx once more at a Neumann end (the LHS false boundary).
+    # ... and twice more in the 2v - A v form of the explicit half used by lees_step.
     boundary_source = jnp.zeros(node_shape)
     if grid.left.kind == "neumann":
-        boundary_source = boundary_source.at[0].set(-r * grid.left.value * grid.dx)
+        boundary_source = boundary_source.at[0].set(-2.0 * r * grid.left.value * grid.dx)
     if grid.right.kind == "neumann":
-        boundary_source = boundary_source.at[-1].set(r * grid.right.value * grid.dx)
+        boundary_source = boundary_source.at[-1].set(2.0 * r * grid.right.value * grid.dx)
 
     stim_density = stimulus_density(stimulus, axon.radius, grid)
 
@@ -479,25 +479,20 @@ def solve_cable(
         rates = membrane.gate_derivatives(v, gates, params)
         increments = Gates(*(dt * dg for dg in rates))
         v_new = _clamp_ends(v_new, grid)
-        return CableState(v_new, Gates(*(g + d for g, d in zip(gates, increments))), v_new - v, increments)
+        return CableState(v_new, Gates(*(g + d for g, d in zip(gates, increments))), v, gates)
 
     def lees_step(state: CableState, step) -> CableState:
         # Lees' extrapolated midpoint 3/2 U^j - 1/2 U^(j-1) (eq. 25).
-        v_mid = state.v + 0.5 * state.v_increment
-        gates_mid = Gates(*(g + 0.5 * d for g, d in zip(state.gates, state.gates_increment)))
+        v_mid = 1.5 * state.v - 0.5 * state.v_previous
+        gates_mid = Gates(*(1.5 * g - 0.5 * g_prev for g, g_prev in zip(state.gates, state.gates_previous)))
         rates = membrane.gate_derivatives(v_mid, gates_mid, params)
-        # Stored once: XLA would otherwise recompute each increment for the gate update too.
-        increments = jax.lax.optimization_barrier(Gates(*(dt * dg for dg in rates)))
         t_mid = (step + 0.5) * dt
-        rhs = (
-            state.v
-            + 0.5 * r * _second_difference(state.v, grid)
-            + dt * voltage_rate(v_mid, gates_mid, t_mid)
-            + boundary_source
-        )
-        v_new = solve(_clamp_ends(rhs, grid))
-        gates_new = Gates(*(g + d for g, d in zip(state.gates, increments)))
-        return CableState(v_new, gates_new, v_new - state.v, increments)
+        # (I + r/2 Λ) v = 2v - (I - r/2 Λ) v, so the step needs no second difference:
+        # v_new = (I - r/2 Λ)⁻¹ (2v + dt F + sources) - v.
+        rhs = 2.0 * state.v + dt * voltage_rate(v_mid, gates_mid, t_mid) + boundary_source
+        v_new = solve(_clamp_ends(rhs, grid, twice=True)) - state.v
+        gates_new = Gates(*(g + dt * dg for g, dg in zip(state.gates, rates)))
+        return CableState(v_new, gates_new, state.v, state.gates)
 
     v_rest = jnp.broadcast_to(membrane.resting_potential(params), batch)
     if initial_v is None:
@@ -506,7 +501,7 @@ def solve_cable(
         v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, float), -1, 0), node_shape)
     v0 = _clamp_ends(v0, grid)
     gates0 = membrane.steady_state(v0, params)
-    state0 = CableState(v0, gates0, jnp.zeros_like(v0), Gates(*(jnp.zeros_like(g) for g in gates0)))
+    state0 = CableState(v0, gates0, v0, gates0)
 
     red0 = _Reductions(
         peak_v=v0 if record.peaks else None,
@@ -519,7 +514,7 @@ def solve_cable(
     def one_step(carry, _):
         state, red, step = carry
         new = lees_step(state, step)
-        red = _update_reductions(red, state.v - state.v_increment, state.v, new.v, step, grid, record)
+        red = _update_reductions(red, state.v_previous, state.v, new.v, step, grid, record)
         return (new, red, step + 1), None
 
     def advance(carry, n):
