@@ -195,6 +195,9 @@ def test_velocity_under_jit_and_vmap_of_the_public_functions():
     assert float(jax.jit(velocity)(238.0)) == pytest.approx(eager, rel=1e-12)
     both = jax.vmap(velocity)(jnp.array([238.0, 300.0]))
     assert float(both[0]) == pytest.approx(eager, rel=1e-12) and float(both[1]) > eager
+    # A run nested in the caller's jit whose inputs are all constants is still traced, not a
+    # top-level program (which alone may carry compiler options).
+    assert float(jax.jit(lambda: velocity(238.0))()) == pytest.approx(eager, rel=1e-12)
 
 
 # --- Bad input: ValueError naming the argument, raised before anything is compiled.
