@@ -554,7 +554,8 @@ def solve_cable(
                 c = advance(c, k)
                 return c, sample(c[0])
 
-            carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1)
+            # Unrolled like the plain time loop when samples are taken every step or two.
+            carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1, unroll=max(1, min(unroll, n_more - 1) // k))
             samples.append(rest)
             carry = advance(carry, n_steps - n_more * k)
         else:
