@@ -458,8 +458,10 @@ def solve_cable(
         factored = tridiagonal.factor(lower, diagonal, upper, axis=0)
         substitute = {"thomas": tridiagonal.solve, "doubling": tridiagonal.solve_doubling}[linear_solver]
         solve = partial(substitute, factored, axis=0)
-    # Lees' right-hand side carries r·α·dx once more at a Neumann end (the LHS false boundary).
-    # ... and twice more in the 2v - A v form of the explicit half used by lees_step.
+    # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
+    # right): through the explicit half's false boundary and through the implicit half's.  In
+    # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
+    # are added here.
     boundary_source = jnp.zeros(node_shape)
     if grid.left.kind == "neumann":
         boundary_source = boundary_source.at[0].set(-2.0 * r * grid.left.value * grid.dx)
