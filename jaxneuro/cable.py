@@ -381,8 +381,12 @@ def _pulse_on(stimulus: Stimulus, t: Array) -> Array:
 
 
 class _Reductions(NamedTuple):
-    peak_v: Optional[Array]
-    peak_t: Optional[Array]
+    # Per node, the largest sample of v so far, the samples either side of it and its step: the
+    # parabolic vertex is computed once, after the run (see _peak_vertex), not every step.
+    peak: Optional[Array]
+    peak_before: Optional[Array]
+    peak_after: Optional[Array]
+    peak_step: Optional[Array]
     crossing_t: Optional[Array]
     # Per node, the first step at which v was non-finite (-1: never).  Kept elementwise so it
     # fuses with the other updates instead of costing a reduction every step.
@@ -393,23 +397,32 @@ def _update_reductions(red: _Reductions, v_prev, v, v_new, step, grid: Grid, rec
     """Fold the step ``step -> step + 1`` into the running reductions (v is at t = step·dt)."""
     dt = grid.dt
     t = step * dt
-    peak_v, peak_t, crossing_t = red.peak_v, red.peak_t, red.crossing_t
+    red_peaks = red.peak, red.peak_before, red.peak_after, red.peak_step
+    crossing_t = red.crossing_t
     if record.peaks and not at_start:
-        curvature = v_prev - 2.0 * v + v_new
-        is_max = (v >= v_prev) & (v > v_new) & (curvature < 0.0)
-        safe_curv = jnp.where(is_max, curvature, -1.0)
-        offset = 0.5 * (v_prev - v_new) / safe_curv  # in steps, within [-1/2, 1/2]
-        vertex = v - 0.25 * (v_prev - v_new) * offset
-        better = is_max & (vertex > peak_v)
-        peak_v = jnp.where(better, vertex, peak_v)
-        peak_t = jnp.where(better, t + offset * dt, peak_t)
+        higher = v > red.peak
+        red_peaks = tuple(jnp.where(higher, new, old) for new, old in zip((v, v_prev, v_new, step), red_peaks))
     if record.threshold is not None:
         theta = record.threshold
         crosses = (v < theta) & (v_new >= theta) & jnp.isinf(crossing_t)
         rise = jnp.where(crosses, v_new - v, 1.0)
         crossing_t = jnp.where(crosses, t + dt * (theta - v) / rise, crossing_t)
     newly_bad = ~jnp.isfinite(v_new) & (red.first_bad_step < 0)
-    return _Reductions(peak_v, peak_t, crossing_t, jnp.where(newly_bad, step + 1, red.first_bad_step))
+    return _Reductions(*red_peaks, crossing_t, jnp.where(newly_bad, step + 1, red.first_bad_step))
+
+
+def _peak_vertex(red: _Reductions, final_v, n_steps: int, dt: float):
+    """Per-node peak potential (mV) and time (ms): the vertex of the parabola through the
+    largest sample and its neighbours where that sample is a strict interior maximum (offset
+    within half a step), else the sample itself; the last level counts if it is higher still."""
+    before, peak, after = red.peak_before, red.peak, red.peak_after
+    curvature = before - 2.0 * peak + after
+    interior = (peak >= before) & (peak > after) & (curvature < 0.0)
+    offset = jnp.where(interior, 0.5 * (before - after) / jnp.where(interior, curvature, -1.0), 0.0)
+    peak_v = peak - 0.25 * (before - after) * offset
+    peak_t = (red.peak_step + offset) * dt
+    later = final_v > peak_v
+    return jnp.where(later, final_v, peak_v), jnp.where(later, n_steps * dt, peak_t)
 
 
 def solve_cable(
@@ -506,8 +519,10 @@ def solve_cable(
     state0 = CableState(v0, gates0, v0, gates0)
 
     red0 = _Reductions(
-        peak_v=v0 if record.peaks else None,
-        peak_t=jnp.zeros(node_shape) if record.peaks else None,
+        peak=v0 if record.peaks else None,
+        peak_before=v0 if record.peaks else None,
+        peak_after=v0 if record.peaks else None,
+        peak_step=jnp.zeros(node_shape) if record.peaks else None,
         crossing_t=jnp.full(node_shape, jnp.inf) if record.threshold is not None else None,
         first_bad_step=jnp.full(node_shape, -1),
     )
@@ -567,11 +582,9 @@ def solve_cable(
         carry = advance(carry, n_steps - 1)
 
     final, red, _ = carry
-    peak_v, peak_t = red.peak_v, red.peak_t
-    if record.peaks:  # a maximum at the last sample is not an interior vertex
-        later = final.v > peak_v
-        peak_v = jnp.where(later, final.v, peak_v)
-        peak_t = jnp.where(later, n_steps * dt, peak_t)
+    peak_v = peak_t = None
+    if record.peaks:
+        peak_v, peak_t = _peak_vertex(red, final.v, n_steps, dt)
     k = record.every
     samples = samples or {}
     bad_step = jnp.where(red.first_bad_step < 0, n_steps + 1, red.first_bad_step)
