@@ -339,7 +339,7 @@ def _implicit_matrix(r: Array, grid: Grid):
 
 def _clamp_ends(v: Array, grid: Grid, twice: bool = False) -> Array:
     """Set Dirichlet ends to their value (``twice``: to 2 × value, for a right-hand side of the
-    2v − A v form, whose solution has v subtracted)."""
+    2v − A v form, whose solution has v, equal to the value at a clamped end, subtracted)."""
     scale = 2.0 if twice else 1.0
     if grid.left.kind == "dirichlet":
         v = v.at[0].set(scale * grid.left.value)
@@ -414,7 +414,11 @@ def _update_reductions(red: _Reductions, v_prev, v, v_new, step, grid: Grid, rec
 def _peak_vertex(red: _Reductions, final_v, n_steps: int, dt: float):
     """Per-node peak potential (mV) and time (ms): the vertex of the parabola through the
     largest sample and its neighbours where that sample is a strict interior maximum (offset
-    within half a step), else the sample itself; the last level counts if it is higher still."""
+    within half a step), else the sample itself; the last level counts if it is higher still.
+
+    Of two maxima whose top samples tie, or differ by less than the sub-step correction
+    (|v''| dt²/8), the earlier sample's vertex is kept, not necessarily the higher vertex.
+    """
     before, peak, after = red.peak_before, red.peak, red.peak_after
     curvature = before - 2.0 * peak + after
     interior = (peak >= before) & (peak > after) & (curvature < 0.0)
@@ -453,8 +457,9 @@ def solve_cable(
             the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
             substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
             (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
-        unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU, for
-            one Cooley–Dodge run and for batches; 1 and 4 were 10–30 % slower).
+        unroll: ``lax.scan`` unroll factor of the time loop, and of the sampling loop when it
+            samples every step (2 measured fastest on the CPU, for one Cooley–Dodge run and for
+            batches; 1, 3 and 4 were 10–30 % slower).
     """
     params = axon.membrane
     dt, n_steps = grid.dt, grid.n_steps
@@ -492,9 +497,8 @@ def solve_cable(
         v, gates = state.v, state.gates
         v_new = v + r * _second_difference(v, grid) + dt * voltage_rate(v, gates, 0.5 * dt)
         rates = membrane.gate_derivatives(v, gates, params)
-        increments = Gates(*(dt * dg for dg in rates))
         v_new = _clamp_ends(v_new, grid)
-        return CableState(v_new, Gates(*(g + d for g, d in zip(gates, increments))), v, gates)
+        return CableState(v_new, Gates(*(g + dt * dg for g, dg in zip(gates, rates))), v, gates)
 
     def lees_step(state: CableState, step) -> CableState:
         # Lees' extrapolated midpoint 3/2 U^j - 1/2 U^(j-1) (eq. 25).
@@ -505,7 +509,9 @@ def solve_cable(
         # (I + r/2 Λ) v = 2v - (I - r/2 Λ) v, so the step needs no second difference:
         # v_new = (I - r/2 Λ)⁻¹ (2v + dt F + sources) - v.
         rhs = 2.0 * state.v + dt * voltage_rate(v_mid, gates_mid, t_mid) + boundary_source
-        v_new = solve(_clamp_ends(rhs, grid, twice=True)) - state.v
+        # Dirichlet rows solve to exactly 2 × value; clamping the result as well keeps the end
+        # exact whatever the linear solver's rounding (LAPACK pivots when r > 2).
+        v_new = _clamp_ends(solve(_clamp_ends(rhs, grid, twice=True)) - state.v, grid)
         gates_new = Gates(*(g + dt * dg for g, dg in zip(state.gates, rates)))
         return CableState(v_new, gates_new, state.v, state.gates)
 
@@ -642,11 +648,19 @@ def _at_top_level() -> bool:
         return False
 
 
+_options_refused = False  # set once if this XLA does not know one of _TOP_LEVEL_OPTIONS
+
+
 def _solve_one(axon, grid, stimulus, record, initial_v=None, **static):
-    solve = _solve_concrete if _at_top_level() else _solve_traced
-    return solve(axon, grid, stimulus, record, initial_v, **static)
-
-
+    global _options_refused
+    if _at_top_level() and not _options_refused:
+        try:
+            return _solve_concrete(axon, grid, stimulus, record, initial_v, **static)
+        except Exception as error:  # noqa: BLE001  (XLA raises its own runtime error type)
+            if "compile option" not in str(error):
+                raise
+            _options_refused = True
+    return _solve_traced(axon, grid, stimulus, record, initial_v, **static)
 
 
 def _is_concrete(tree) -> bool:
@@ -749,8 +763,8 @@ def simulate_cable(
     """Run the H&H cable for one axon or a batch of axons, with input checks.
 
     A batch is the same pytree with array leaves of one common shape (e.g. ``Axon(radius=
-    jnp.linspace(100, 400, 64))``); scalar leaves are shared.  The batch runs as one compiled,
-    vmapped program, compiled once per (grid, record, batch size).
+    jnp.linspace(100, 400, 64))``); scalar leaves are shared.  The batch runs as one program
+    (natively batched, node-major), compiled once per (grid, record, batch size).
 
     Args:
         axon: geometry and membrane (µm, Ω·cm, mS/cm², mV, °C).

@@ -102,6 +102,20 @@ def test_dirichlet_ends_decay_like_the_heat_equation():
     np.testing.assert_allclose(np.asarray(sol.v), exact, atol=1e-4 * 10.0)
 
 
+@pytest.mark.parametrize("solver", ["thomas", "doubling", "lapack"])
+@pytest.mark.parametrize("dt", [0.005, 0.05])  # r = 1.8 and 18 (LAPACK pivots for large r)
+def test_nonzero_clamps_hold_exactly_and_set_the_steady_profile(solver, dt):
+    length = 2_000.0
+    grid = jn.Grid(length=length, dx=20.0, dt=dt, t_stop=300.0,
+                   left=jn.Boundary.clamped(5.0), right=jn.Boundary.clamped(-7.0))
+    axon = passive(jn.Axon(radius=1.0))
+    sol = jn.simulate_cable(axon, grid, record=jn.Record(every=grid.n_steps // 10), linear_solver=solver)
+    v = np.asarray(sol.v)
+    assert np.all(v[:, 0] == 5.0) and np.all(v[:, -1] == -7.0)
+    # After 300 ms (~100 diffusion times L²/π²D) the profile is the straight line.
+    np.testing.assert_allclose(v[-1], 5.0 - 12.0 * grid.x / length, atol=1e-9)
+
+
 def test_resting_cable_stays_at_rest():
     axon = jn.cooley_dodge_axon()
     grid = jn.Grid(length=20_000.0, dx=100.0, dt=0.005, t_stop=10.0)
@@ -198,6 +212,25 @@ def test_velocity_under_jit_and_vmap_of_the_public_functions():
     # A run nested in the caller's jit whose inputs are all constants is still traced, not a
     # top-level program (which alone may carry compiler options).
     assert float(jax.jit(lambda: velocity(238.0))()) == pytest.approx(eager, rel=1e-12)
+
+
+def test_top_level_runs_take_compiler_options_and_traced_runs_do_not(monkeypatch):
+    seen = []
+    assert cable._at_top_level()
+    jax.jit(lambda x: seen.append(cable._at_top_level()) or x)(1.0)
+    jax.vmap(lambda x: seen.append(cable._at_top_level()) or x)(jnp.ones(2))
+    jax.grad(lambda x: seen.append(cable._at_top_level()) or x)(1.0)
+    assert seen == [False, False, False]
+    # An XLA that does not know the options: the run falls back to the plain program, once.
+    eager = float(velocity_of_radius(238.0))
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("INVALID_ARGUMENT: No such compile option: 'xla_cpu_prefer_vector_width'")
+
+    monkeypatch.setattr(cable, "_solve_concrete", refuse)
+    monkeypatch.setattr(cable, "_options_refused", False)
+    assert float(velocity_of_radius(238.0)) == pytest.approx(eager, rel=1e-12)
+    assert cable._options_refused
 
 
 # --- Bad input: ValueError naming the argument, raised before anything is compiled.
@@ -317,8 +350,10 @@ def test_every_k_probes_and_history_agree():
     k = int(np.argmax(v))
     off = 0.5 * (v[k - 1] - v[k + 1]) / (v[k - 1] - 2 * v[k] + v[k + 1])
     assert float(full.peak_t[40]) == pytest.approx((k + off) * grid.dt, rel=1e-12)
-    # The final state continues the history.
+    # The final state holds the last two levels, to continue the run.
     np.testing.assert_allclose(full.final.v, full.v[-1])
+    np.testing.assert_allclose(full.final.v_previous, full.v[-2])
+    np.testing.assert_allclose(full.final.gates_previous.m, full.gates.m[-2])
 
 
 def test_batched_history_probes_and_initial_state_match_single_runs():
