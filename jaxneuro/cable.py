@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from functools import partial
 from typing import NamedTuple, Optional
 
@@ -35,8 +36,43 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import membrane, tridiagonal
+from . import membrane, results, tridiagonal, validation
 from .membrane import Gates, HHParams
+
+__all__ = [
+    "Axon",
+    "Boundary",
+    "CableDivergenceError",
+    "CableSolution",
+    "CableState",
+    "ConvergedVelocity",
+    "DIVERGENCE_LIMIT",
+    "Grid",
+    "LINEAR_SOLVERS",
+    "LeesOperator",
+    "Record",
+    "Stimulus",
+    "TUNED_CPU_OPTIONS",
+    "arrival_result",
+    "arrival_time",
+    "batch_shape",
+    "conduction_velocity",
+    "converged_velocity",
+    "cooley_dodge_axon",
+    "cooley_dodge_grid",
+    "cooley_dodge_stimulus",
+    "diffusion_coefficient",
+    "lees_first_step",
+    "lees_init",
+    "lees_step",
+    "simulate_cable",
+    "solve_cable",
+    "start_state",
+    "step_ratio",
+    "stimulus_density",
+    "validate_axon",
+    "validate_cable_input",
+]
 
 Array = jax.Array
 
@@ -59,7 +95,7 @@ class Axon(NamedTuple):
 
     radius: ArrayLike = 238.0
     rho: ArrayLike = 35.4
-    membrane: HHParams = HHParams()
+    membrane: HHParams = HHParams(EL=10.598, temperature=18.5)
 
 
 def cooley_dodge_axon(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK) -> Axon:
@@ -253,12 +289,14 @@ class Record:
 
 class CableState(NamedTuple):
     """The two time levels the Lees scheme needs: the present (v in mV, gates) and the
-    previous step's."""
+    previous step's, and the present time ``t`` (ms).  ``CableSolution.final`` is one; pass it
+    as ``simulate_cable(..., initial_state=...)`` to continue a run."""
 
     v: Array
     gates: Gates
     v_previous: Array
     gates_previous: Gates
+    t: Array = 0.0
 
 
 class CableSolution(NamedTuple):
@@ -276,7 +314,9 @@ class CableSolution(NamedTuple):
         final: the last two time levels, to continue the run.
         diverged_at_step: first step whose v was non-finite (-1 if none), (...).
         diverged_at_node: node of the first non-finite value (-1 if none), (...).
-        v_rest: resting potential the run started from (mV), (...).
+        v_rest: resting potential of the membrane (mV), (...).
+        result: result code per run (:mod:`jaxneuro.results`): ``SUCCESSFUL``, or ``DIVERGED``
+            (non-finite potential, or a resting potential that did not converge), (...).
     """
 
     t: Array
@@ -291,10 +331,11 @@ class CableSolution(NamedTuple):
     diverged_at_step: Array
     diverged_at_node: Array
     v_rest: Array
+    result: Array
 
 
-class CableDivergenceError(FloatingPointError):
-    """The membrane potential became non-finite during a run."""
+class CableDivergenceError(results.NumericalError, FloatingPointError):
+    """The membrane potential became non-finite during a run (result code ``DIVERGED``)."""
 
 
 # ----------------------------------------------------------------------------------------
@@ -380,6 +421,142 @@ def _pulse_on(stimulus: Stimulus, t: Array) -> Array:
     return jnp.where((t >= stimulus.start) & (t < stimulus.start + stimulus.duration), 1.0, 0.0)
 
 
+# ----------------------------------------------------------------------------------------
+# The stepper: Lees' scheme as init/step (after diffrax's solver contract).
+
+
+class LeesOperator(NamedTuple):
+    """Everything of a run that stays constant in time, built once by :func:`lees_init`.
+
+    Node arrays are node-major: (nodes, *batch).
+
+    Attributes:
+        r: D dt / dx² (dimensionless), (*batch).
+        factor: the factored matrix I - r/2 Λ (``"thomas"``/``"doubling"``), else None.
+        diagonals: (lower, diagonal, upper) of I - r/2 Λ for ``"lapack"``, else None.
+        boundary_source: the Neumann slope terms of the right-hand side (mV), (nodes, *batch).
+        stimulus_density: current density at each node at full amplitude (µA/cm²).
+        stimulus: the pulse (its timing: ms).
+        membrane: the membrane parameters.
+    """
+
+    r: Array
+    factor: Optional[tridiagonal.TridiagonalFactor]
+    diagonals: Optional[tuple]
+    boundary_source: Array
+    stimulus_density: Array
+    stimulus: Stimulus
+    membrane: HHParams
+
+
+def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str = "thomas") -> LeesOperator:
+    """Assemble and factor the constant parts of the scheme for ``axon`` on ``grid``.
+
+    Args:
+        axon: radius (µm), ρ (Ω·cm), membrane; leaves scalar or of one batch shape.
+        grid: discretisation and end conditions (static).
+        stimulus: the current pulse (nA, ms, µm).
+        linear_solver: ``"thomas"``, ``"doubling"`` or ``"lapack"`` (see :func:`simulate_cable`).
+
+    Returns:
+        A :class:`LeesOperator`, node-major.
+    """
+    batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
+    node_shape = (grid.n_nodes,) + batch
+    r = jnp.broadcast_to(step_ratio(axon, grid.dx, grid.dt), batch)
+    lower, diagonal, upper = _implicit_matrix(r, grid)
+    factor = diagonals = None
+    if linear_solver == "lapack":
+        diagonals = (lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0))
+    else:
+        factor = tridiagonal.factor(lower, diagonal, upper, axis=0)
+    # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
+    # right): through the explicit half's false boundary and through the implicit half's.  In
+    # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
+    # are added here.
+    boundary_source = jnp.zeros(node_shape)
+    if grid.left.kind == "neumann":
+        boundary_source = boundary_source.at[0].set(-2.0 * r * grid.left.value * grid.dx)
+    if grid.right.kind == "neumann":
+        boundary_source = boundary_source.at[-1].set(2.0 * r * grid.right.value * grid.dx)
+    return LeesOperator(r, factor, diagonals, boundary_source, stimulus_density(stimulus, axon.radius, grid),
+                        stimulus, axon.membrane)
+
+
+def _linear_solve(op: LeesOperator, rhs: Array, linear_solver: str) -> Array:
+    if linear_solver == "lapack":
+        last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (LAPACK wants nodes last)
+        lower, diagonal, upper = op.diagonals
+        x = jax.lax.linalg.tridiagonal_solve(last(lower), last(diagonal), last(upper), last(rhs)[..., None])
+        return jnp.moveaxis(x[..., 0], -1, 0)
+    substitute = tridiagonal.solve if linear_solver == "thomas" else tridiagonal.solve_doubling
+    return substitute(op.factor, rhs, axis=0)
+
+
+def _voltage_rate(op: LeesOperator, v, gates, t_mid):
+    """dV/dt from the membrane (mV/ms), with the stimulus at ``t_mid`` (ms)."""
+    i_stim = op.stimulus_density * _pulse_on(op.stimulus, t_mid)
+    return (i_stim - membrane.ionic_current(v, gates, op.membrane)) / op.membrane.Cm
+
+
+def start_state(axon: Axon, grid: Grid, initial_v=None, batch: tuple = ()) -> CableState:
+    """The state at t = 0: ``initial_v`` (mV, (nodes,) or (*batch, nodes); default the resting
+    potential) with gates at their steady state, as both time levels.  Node-major."""
+    node_shape = (grid.n_nodes,) + tuple(batch)
+    if initial_v is None:
+        v0 = jnp.broadcast_to(membrane.resting_potential(axon.membrane, throw=False), node_shape)
+    else:
+        v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, float), -1, 0), node_shape)
+    v0 = _clamp_ends(v0, grid)
+    gates0 = membrane.steady_state(v0, axon.membrane)
+    return CableState(v0, gates0, v0, gates0, jnp.zeros(()))
+
+
+def lees_first_step(op: LeesOperator, grid: Grid, state: CableState) -> CableState:
+    """The explicit first step (eqs. 27, 38, 40) from a state with one time level."""
+    dt = grid.dt
+    v, gates = state.v, state.gates
+    v_new = v + op.r * _second_difference(v, grid) + dt * _voltage_rate(op, v, gates, state.t + 0.5 * dt)
+    rates = membrane.gate_derivatives(v, gates, op.membrane)
+    v_new = _clamp_ends(v_new, grid)
+    return CableState(v_new, Gates(*(g + dt * dg for g, dg in zip(gates, rates))), v, gates, state.t + dt)
+
+
+def lees_step(op: LeesOperator, grid: Grid, state: CableState, t_mid, *, linear_solver: str = "thomas") -> CableState:
+    """One step of Lees' scheme (eqs. 26, 37, 39) from the two time levels in ``state``.
+
+    Args:
+        op: the run's constants (:func:`lees_init`).
+        grid: the static discretisation.
+        state: present and previous levels (node-major).
+        t_mid: the step's midpoint time (ms), at which the stimulus is evaluated.
+        linear_solver: as in :func:`lees_init`.
+    """
+    dt = grid.dt
+    # Lees' extrapolated midpoint 3/2 U^j - 1/2 U^(j-1) (eq. 25).
+    v_mid = 1.5 * state.v - 0.5 * state.v_previous
+    gates_mid = Gates(*(1.5 * g - 0.5 * g_prev for g, g_prev in zip(state.gates, state.gates_previous)))
+    rates = membrane.gate_derivatives(v_mid, gates_mid, op.membrane)
+    # (I + r/2 Λ) v = 2v - (I - r/2 Λ) v, so the step needs no second difference:
+    # v_new = (I - r/2 Λ)⁻¹ (2v + dt F + sources) - v.
+    rhs = 2.0 * state.v + dt * _voltage_rate(op, v_mid, gates_mid, t_mid) + op.boundary_source
+    # Dirichlet rows solve to exactly 2 × value; clamping the result as well keeps the end
+    # exact whatever the linear solver's rounding (LAPACK pivots when r > 2).
+    v_new = _clamp_ends(_linear_solve(op, _clamp_ends(rhs, grid, twice=True), linear_solver) - state.v, grid)
+    gates_new = Gates(*(g + dt * dg for g, dg in zip(state.gates, rates)))
+    return CableState(v_new, gates_new, state.v, state.gates, state.t + dt)
+
+
+# ----------------------------------------------------------------------------------------
+# The recorder: online reductions and samples as init/update/finalize.
+
+
+#: |v| (mV from rest) beyond which a run counts as diverged: ~100 times any potential of the
+#: H&H membrane, reached within a few steps by an unstable time step (whose values grow
+#: geometrically long before they overflow).
+DIVERGENCE_LIMIT = 1e4
+
+
 class _Reductions(NamedTuple):
     # Per node, the largest sample of v so far, the samples either side of it and its step: the
     # parabolic vertex is computed once, after the run (see _peak_vertex), not every step.
@@ -388,15 +565,28 @@ class _Reductions(NamedTuple):
     peak_after: Optional[Array]
     peak_step: Optional[Array]
     crossing_t: Optional[Array]
-    # Per node, the first step at which v was non-finite (-1: never).  Kept elementwise so it
+    # Per node, the first step at which v was non-finite or beyond DIVERGENCE_LIMIT (-1: never).  Kept elementwise so it
     # fuses with the other updates instead of costing a reduction every step.
     first_bad_step: Array
 
 
-def _update_reductions(red: _Reductions, v_prev, v, v_new, step, grid: Grid, record: Record, at_start=False):
-    """Fold the step ``step -> step + 1`` into the running reductions (v is at t = step·dt)."""
+def recorder_init(state: CableState, record: Record) -> _Reductions:
+    """Empty reductions for a run starting at ``state`` (node-major)."""
+    v0 = state.v
+    return _Reductions(
+        peak=v0 if record.peaks else None,
+        peak_before=v0 if record.peaks else None,
+        peak_after=v0 if record.peaks else None,
+        peak_step=jnp.zeros(v0.shape) if record.peaks else None,
+        crossing_t=jnp.full(v0.shape, jnp.inf) if record.threshold is not None else None,
+        first_bad_step=jnp.full(v0.shape, -1),
+    )
+
+
+def recorder_update(red: _Reductions, v_prev, v, v_new, step, t, grid: Grid, record: Record, at_start=False):
+    """Fold the step ``step -> step + 1`` into the running reductions (v is at ``t`` ms, the
+    ``step``-th level of this run)."""
     dt = grid.dt
-    t = step * dt
     red_peaks = red.peak, red.peak_before, red.peak_after, red.peak_step
     crossing_t = red.crossing_t
     if record.peaks and not at_start:
@@ -407,11 +597,11 @@ def _update_reductions(red: _Reductions, v_prev, v, v_new, step, grid: Grid, rec
         crosses = (v < theta) & (v_new >= theta) & jnp.isinf(crossing_t)
         rise = jnp.where(crosses, v_new - v, 1.0)
         crossing_t = jnp.where(crosses, t + dt * (theta - v) / rise, crossing_t)
-    newly_bad = ~jnp.isfinite(v_new) & (red.first_bad_step < 0)
+    newly_bad = ~(jnp.abs(v_new) <= DIVERGENCE_LIMIT) & (red.first_bad_step < 0)  # NaN included
     return _Reductions(*red_peaks, crossing_t, jnp.where(newly_bad, step + 1, red.first_bad_step))
 
 
-def _peak_vertex(red: _Reductions, final_v, n_steps: int, dt: float):
+def _peak_vertex(red: _Reductions, final_v, n_steps: int, dt: float, t0):
     """Per-node peak potential (mV) and time (ms): the vertex of the parabola through the
     largest sample and its neighbours where that sample is a strict interior maximum (offset
     within half a step), else the sample itself; the last level counts if it is higher still.
@@ -424,120 +614,70 @@ def _peak_vertex(red: _Reductions, final_v, n_steps: int, dt: float):
     interior = (peak >= before) & (peak > after) & (curvature < 0.0)
     offset = jnp.where(interior, 0.5 * (before - after) / jnp.where(interior, curvature, -1.0), 0.0)
     peak_v = peak - 0.25 * (before - after) * offset
-    peak_t = (red.peak_step + offset) * dt
+    peak_t = t0 + (red.peak_step + offset) * dt
     later = final_v > peak_v
-    return jnp.where(later, final_v, peak_v), jnp.where(later, n_steps * dt, peak_t)
+    return jnp.where(later, final_v, peak_v), jnp.where(later, t0 + n_steps * dt, peak_t)
 
 
-def solve_cable(
-    axon: Axon,
-    grid: Grid,
-    stimulus: Stimulus = Stimulus(),
-    record: Record = Record(),
-    initial_v: Optional[ArrayLike] = None,
-    *,
-    linear_solver: str = "thomas",
-    unroll: int = 2,
-) -> CableSolution:
-    """Integrate one cable (pure: no checks; use :func:`simulate_cable` for checked runs).
+def recorder_finalize(red: _Reductions, final: CableState, grid: Grid, record: Record, t0):
+    """Peaks (mV, ms), crossing times (ms), and where the run first became non-finite:
+    ``(peak_v, peak_t, crossing_t, diverged_at_step, diverged_at_node)``, node-major."""
+    n_steps = grid.n_steps
+    peak_v = peak_t = None
+    if record.peaks:
+        peak_v, peak_t = _peak_vertex(red, final.v, n_steps, grid.dt, t0)
+    bad_step = jnp.where(red.first_bad_step < 0, n_steps + 1, red.first_bad_step)
+    first_bad = jnp.min(bad_step, axis=0)
+    diverged = first_bad <= n_steps
+    return (peak_v, peak_t, red.crossing_t, jnp.where(diverged, first_bad, -1),
+            jnp.where(diverged, jnp.argmin(bad_step, axis=0), -1))
 
-    Args:
-        axon: radius (µm), ρ (Ω·cm) and membrane parameters; scalar leaves, or leaves that
-            broadcast (with the stimulus's) to one batch shape: then one program runs the whole
-            batch, with node arrays stored node-major, (nodes, *batch), so that the substitution
-            along the cable reads contiguous rows and no step transposes anything.  The
-            solution's batch axes lead, as everywhere else.
-        grid: static discretisation and end conditions.
-        stimulus: the current pulse (nA, ms, µm).
-        record: what to keep.
-        initial_v: starting potential at each node (mV), (nodes,) or (*batch, nodes); default:
-            the resting potential.
-            Gates start at their steady state for that potential.
-        linear_solver: ``"thomas"`` (factored once, node-by-node substitution; the default and
-            the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
-            substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
-            (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
-        unroll: ``lax.scan`` unroll factor of the time loop, and of the sampling loop when it
-            samples every step (2 measured fastest on the CPU, for one Cooley–Dodge run and for
-            batches; 1, 3 and 4 were 10–30 % slower).
-    """
-    params = axon.membrane
+
+def _probe_interpolation(probes: tuple, grid: Grid):
+    position = np.asarray(probes, dtype=float) / grid.dx
+    index = np.clip(np.floor(position).astype(int), 0, grid.n_nodes - 2)
+    return index, position - index
+
+
+def _sample(state: CableState, record: Record, grid: Grid) -> dict:
+    out = {}
+    if record.history:
+        out["v"] = state.v
+        if record.gates:
+            out["gates"] = state.gates
+    if record.probes:
+        probe_index, probe_weight = _probe_interpolation(record.probes, grid)
+        v = state.v
+        weight = probe_weight.reshape((-1,) + (1,) * (v.ndim - 1))  # (probes, 1...) against (probes, *batch)
+        out["probe_v"] = (1.0 - weight) * v[probe_index] + weight * v[probe_index + 1]
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# The driver: the time loop.
+
+
+def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unroll) -> CableSolution:
+    """One run (or a node-major batch) of ``grid.n_steps`` steps; see :func:`simulate_cable`."""
     dt, n_steps = grid.dt, grid.n_steps
     batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
-    node_shape = (grid.n_nodes,) + batch  # node-major
-    r = jnp.broadcast_to(step_ratio(axon, grid.dx, dt), batch)
-    lower, diagonal, upper = _implicit_matrix(r, grid)
-    if linear_solver == "lapack":
-        last = lambda a: jnp.moveaxis(a, 0, -1)  # noqa: E731  (LAPACK wants nodes last)
-        solve = lambda rhs: jnp.moveaxis(jax.lax.linalg.tridiagonal_solve(  # noqa: E731
-            last(lower.at[0].set(0.0)), last(diagonal), last(upper.at[-1].set(0.0)), last(rhs)[..., None]
-        )[..., 0], -1, 0)
+    op = lees_init(axon, grid, stimulus, linear_solver=linear_solver)
+    v_rest, rest_result = membrane.solve_resting_potential(axon.membrane)
+    v_rest = jnp.broadcast_to(v_rest, batch)
+    continuing = state0 is not None
+    if continuing:  # a state from CableSolution.final: batch-first, to node-major
+        to_nodes = lambda a: jnp.broadcast_to(jnp.moveaxis(a, -1, 0), (grid.n_nodes,) + batch)  # noqa: E731
+        state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, float))
     else:
-        factored = tridiagonal.factor(lower, diagonal, upper, axis=0)
-        substitute = {"thomas": tridiagonal.solve, "doubling": tridiagonal.solve_doubling}[linear_solver]
-        solve = partial(substitute, factored, axis=0)
-    # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
-    # right): through the explicit half's false boundary and through the implicit half's.  In
-    # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
-    # are added here.
-    boundary_source = jnp.zeros(node_shape)
-    if grid.left.kind == "neumann":
-        boundary_source = boundary_source.at[0].set(-2.0 * r * grid.left.value * grid.dx)
-    if grid.right.kind == "neumann":
-        boundary_source = boundary_source.at[-1].set(2.0 * r * grid.right.value * grid.dx)
+        state0 = start_state(axon, grid, initial_v, batch)
+    t0 = state0.t
+    red = recorder_init(state0, record)
 
-    stim_density = stimulus_density(stimulus, axon.radius, grid)
-
-    def voltage_rate(v, gates, t_mid):
-        """dV/dt from the membrane (mV/ms), with the stimulus at ``t_mid``."""
-        i_stim = stim_density * _pulse_on(stimulus, t_mid)
-        return (i_stim - membrane.ionic_current(v, gates, params)) / params.Cm
-
-    def explicit_step(state: CableState) -> CableState:
-        v, gates = state.v, state.gates
-        v_new = v + r * _second_difference(v, grid) + dt * voltage_rate(v, gates, 0.5 * dt)
-        rates = membrane.gate_derivatives(v, gates, params)
-        v_new = _clamp_ends(v_new, grid)
-        return CableState(v_new, Gates(*(g + dt * dg for g, dg in zip(gates, rates))), v, gates)
-
-    def lees_step(state: CableState, step) -> CableState:
-        # Lees' extrapolated midpoint 3/2 U^j - 1/2 U^(j-1) (eq. 25).
-        v_mid = 1.5 * state.v - 0.5 * state.v_previous
-        gates_mid = Gates(*(1.5 * g - 0.5 * g_prev for g, g_prev in zip(state.gates, state.gates_previous)))
-        rates = membrane.gate_derivatives(v_mid, gates_mid, params)
-        t_mid = (step + 0.5) * dt
-        # (I + r/2 Λ) v = 2v - (I - r/2 Λ) v, so the step needs no second difference:
-        # v_new = (I - r/2 Λ)⁻¹ (2v + dt F + sources) - v.
-        rhs = 2.0 * state.v + dt * voltage_rate(v_mid, gates_mid, t_mid) + boundary_source
-        # Dirichlet rows solve to exactly 2 × value; clamping the result as well keeps the end
-        # exact whatever the linear solver's rounding (LAPACK pivots when r > 2).
-        v_new = _clamp_ends(solve(_clamp_ends(rhs, grid, twice=True)) - state.v, grid)
-        gates_new = Gates(*(g + dt * dg for g, dg in zip(state.gates, rates)))
-        return CableState(v_new, gates_new, state.v, state.gates)
-
-    v_rest = jnp.broadcast_to(membrane.resting_potential(params), batch)
-    if initial_v is None:
-        v0 = jnp.broadcast_to(v_rest, node_shape)
-    else:
-        v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, float), -1, 0), node_shape)
-    v0 = _clamp_ends(v0, grid)
-    gates0 = membrane.steady_state(v0, params)
-    state0 = CableState(v0, gates0, v0, gates0)
-
-    red0 = _Reductions(
-        peak=v0 if record.peaks else None,
-        peak_before=v0 if record.peaks else None,
-        peak_after=v0 if record.peaks else None,
-        peak_step=jnp.zeros(node_shape) if record.peaks else None,
-        crossing_t=jnp.full(node_shape, jnp.inf) if record.threshold is not None else None,
-        first_bad_step=jnp.full(node_shape, -1),
-    )
-
-    # Carry = (state, reductions, step index of state.v).
+    # Carry = (state, reductions, step index of state.v within this run).
     def one_step(carry, _):
         state, red, step = carry
-        new = lees_step(state, step)
-        red = _update_reductions(red, state.v_previous, state.v, new.v, step, grid, record)
+        new = lees_step(op, grid, state, t0 + (step + 0.5) * dt, linear_solver=linear_solver)
+        red = recorder_update(red, state.v_previous, state.v, new.v, step, t0 + step * dt, grid, record)
         return (new, red, step + 1), None
 
     def advance(carry, n):
@@ -547,187 +687,152 @@ def solve_cable(
             return one_step(carry, None)[0]
         return jax.lax.scan(one_step, carry, None, length=n, unroll=min(unroll, n))[0]
 
-    probe_index, probe_weight = _probe_interpolation(record.probes, grid)
-
-    def sample(state: CableState):
-        out = {}
-        if record.history:
-            out["v"] = state.v
-            if record.gates:
-                out["gates"] = state.gates
-        if record.probes:
-            v = state.v
-            weight = probe_weight.reshape((-1,) + (1,) * (v.ndim - 1))  # (probes, 1...) against (probes, *batch)
-            out["probe_v"] = (1.0 - weight) * v[probe_index] + weight * v[probe_index + 1]
-        return out
-
-    first = explicit_step(state0)
-    red = _update_reductions(red0, v0, v0, first.v, 0, grid, record, at_start=True)
-    carry = (first, red, jnp.array(1))
+    if continuing:
+        # The previous level is the one before state0 (step -1): the peak tracker starts from it.
+        carry = (state0, red, jnp.array(0))
+        remaining = n_steps
+    else:
+        first = lees_first_step(op, grid, state0)
+        red = recorder_update(red, state0.v, state0.v, first.v, 0, t0, grid, record, at_start=True)
+        carry = (first, red, jnp.array(1))
+        remaining = n_steps - 1
+    done = n_steps - remaining  # levels already computed beyond state0
     samples = None
     if record.samples_anything:
         k = record.every
         n_more = n_steps // k
-        samples = [jax.tree.map(lambda a: a[None], sample(state0))]
+        samples = [jax.tree.map(lambda a: a[None], _sample(state0, record, grid))]
         if n_more >= 1:
-            carry = advance(carry, k - 1)
-            samples.append(jax.tree.map(lambda a: a[None], sample(carry[0])))
+            carry = advance(carry, k - done)
+            samples.append(jax.tree.map(lambda a: a[None], _sample(carry[0], record, grid)))
 
             def chunk(c, _):
                 c = advance(c, k)
-                return c, sample(c[0])
+                return c, _sample(c[0], record, grid)
 
             # Unrolled like the plain time loop when samples are taken every step or two.
             carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1, unroll=max(1, min(unroll, n_more - 1) // k))
             samples.append(rest)
             carry = advance(carry, n_steps - n_more * k)
         else:
-            carry = advance(carry, n_steps - 1)
+            carry = advance(carry, remaining)
         samples = jax.tree.map(lambda *parts: jnp.concatenate(parts), *samples)
     else:
-        carry = advance(carry, n_steps - 1)
+        carry = advance(carry, remaining)
 
     final, red, _ = carry
-    peak_v = peak_t = None
-    if record.peaks:
-        peak_v, peak_t = _peak_vertex(red, final.v, n_steps, dt)
+    peak_v, peak_t, crossing_t, bad_step, bad_node = recorder_finalize(red, final, grid, record, t0)
     k = record.every
     samples = samples or {}
-    bad_step = jnp.where(red.first_bad_step < 0, n_steps + 1, red.first_bad_step)
-    bad_node = jnp.argmin(bad_step, axis=0)
-    first_bad = jnp.min(bad_step, axis=0)
-    diverged = first_bad <= n_steps
+    result = results.first_failure(jnp.where(bad_step >= 0, results.DIVERGED, results.SUCCESSFUL),
+                                   jnp.broadcast_to(rest_result, batch))
     # Back to the public layout: batch axes first, nodes last.
     nodes_last = partial(jax.tree.map, lambda a: jnp.moveaxis(a, 0, -1))
     samples_last = partial(jax.tree.map, lambda a: jnp.moveaxis(a, (0, 1), (-2, -1)))
+    final = CableState(*nodes_last(tuple(final[:4])), t0 + n_steps * dt)  # not the sum of n_steps dt's
     return CableSolution(
-        t=jnp.arange(n_steps // k + 1) * (k * dt) if record.samples_anything else jnp.zeros(0),
+        t=t0 + jnp.arange(n_steps // k + 1) * (k * dt) if record.samples_anything else jnp.zeros(0),
         x=jnp.asarray(grid.x),
         v=samples_last(samples.get("v")),
         gates=samples_last(samples.get("gates")),
         probe_v=samples_last(samples.get("probe_v")),
         peak_v=nodes_last(peak_v),
         peak_t=nodes_last(peak_t),
-        crossing_t=nodes_last(red.crossing_t),
-        final=nodes_last(final),
-        diverged_at_step=jnp.where(diverged, first_bad, -1),
-        diverged_at_node=jnp.where(diverged, bad_node, -1),
+        crossing_t=nodes_last(crossing_t),
+        final=final,
+        diverged_at_step=bad_step,
+        diverged_at_node=bad_node,
         v_rest=v_rest,
+        result=result,
     )
 
 
-def _probe_interpolation(probes: tuple, grid: Grid):
-    position = np.asarray(probes, dtype=float) / grid.dx
-    index = np.clip(np.floor(position).astype(int), 0, grid.n_nodes - 2)
-    return index, position - index
+_STATIC = ("grid", "record", "linear_solver", "unroll")
+#: The compiled run: one program per (grid, record, solver, unroll, shapes).  Pure, no checks:
+#: use :func:`simulate_cable` for checked runs.
+solve_cable = jax.jit(_run, static_argnames=_STATIC)
+solve_cable.__doc__ = """Run the cable (compiled once per static configuration and shapes; no input checks).
+
+``solve_cable(axon, grid, stimulus, record, initial_v, initial_state, *, linear_solver, unroll)``:
+the numerical core behind :func:`simulate_cable`, for use inside the caller's own ``jit``; see
+:func:`simulate_cable` for the arguments (here all positional, ``initial_v`` and
+``initial_state`` may be ``None``, and batches must already be flat, one leading axis)."""
+
+# XLA compiler options for a run that is its own top-level program, measured on the
+# Cooley–Dodge cable (2-core AVX-512 CPU): region-based copy analysis removes about half of the
+# buffer copies of the time loop's carry (single run 23 -> 21.6 ms on one core), and 512-bit
+# vectors where the CPU has them (single run -8 %, batch of 16 -16 %; a preference elsewhere).
+# Nested inside another jit (where options cannot be passed) the plain program runs.
+TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cpu_prefer_vector_width": 512}
+_solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=TUNED_CPU_OPTIONS)
+
+
+def _inside_trace() -> bool:
+    """True while a jit is being traced (any new array is then a tracer: JAX stages every
+    operation under jit), so a nested jit cannot carry its own compiler options."""
+    return isinstance(jnp.zeros(()), jax.core.Tracer)
+
+
+def _dispatch(arguments: dict, tuned: bool, static: dict) -> CableSolution:
+    if tuned and jax.default_backend() == "cpu" and results.is_concrete(arguments) and not _inside_trace():
+        return _solve_tuned(**arguments, **static)
+    return solve_cable(**arguments, **static)
 
 
 # ----------------------------------------------------------------------------------------
 # The checked entry point: validation before compiling, batching, divergence reports.
 
-# Batches are not vmapped: solve_cable runs them natively, node-major (measured faster on the
-# CPU than vmap, whose layouts put v and the gates in transposed orders and copy every step).
-_STATIC = ("grid", "record", "linear_solver", "unroll")
-_solve_traced = partial(jax.jit, static_argnames=_STATIC)(solve_cable)
-# Called outside any trace, the run is its own top-level program and may carry compiler
-# options (measured on the Cooley–Dodge cable, 2-core AVX-512 CPU): XLA's region-based copy
-# analysis removes about half of the buffer copies of the time loop's carry (single run
-# 23 -> 21.6 ms on one core), and 512-bit vectors where the CPU has them (single run -8 %,
-# batch of 16 -16 %; a mere preference elsewhere).  Inside a jit/grad/vmap trace, where nested
-# programs cannot take options, the plain program is used.
-_TOP_LEVEL_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cpu_prefer_vector_width": 512}
-_solve_concrete = partial(jax.jit, static_argnames=_STATIC, compiler_options=_TOP_LEVEL_OPTIONS)(solve_cable)
-
-
-def _at_top_level() -> bool:
-    """True outside any jit/grad/vmap trace (private JAX API; False if it ever moves)."""
-    try:
-        from jax._src import core
-        return isinstance(core.trace_ctx.trace, core.EvalTrace)
-    except (ImportError, AttributeError):
-        return False
-
-
-_options_refused = False  # set once if this XLA does not know one of _TOP_LEVEL_OPTIONS
-
-
-def _solve_one(axon, grid, stimulus, record, initial_v=None, **static):
-    global _options_refused
-    if _at_top_level() and not _options_refused:
-        try:
-            return _solve_concrete(axon, grid, stimulus, record, initial_v, **static)
-        except Exception as error:  # noqa: BLE001  (XLA raises its own runtime error type)
-            if "compile option" not in str(error):
-                raise
-            _options_refused = True
-    return _solve_traced(axon, grid, stimulus, record, initial_v, **static)
-
-
-def _is_concrete(tree) -> bool:
-    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
-
-
-def _leaf_names(tree, prefix):
-    paths, _ = jax.tree_util.tree_flatten_with_path(tree)
-    return [(prefix + "".join(f".{getattr(k, 'name', k)}" for k in path), leaf) for path, leaf in paths]
-
-
-# Valid ranges of the physical parameters: (name, lower bound, inclusive?).
-_POSITIVE = {"axon.radius", "axon.rho", "axon.membrane.Cm"}
-_NON_NEGATIVE = {"axon.membrane.gNa", "axon.membrane.gK", "axon.membrane.gL",
-                 "stimulus.duration", "stimulus.width"}
+# Valid ranges of the physical parameters.
+_POSITIVE = {"axon.radius": "µm", "axon.rho": "Ω·cm", "axon.membrane.Cm": "µF/cm²"}
+_NON_NEGATIVE = {"axon.membrane.gNa": "mS/cm²", "axon.membrane.gK": "mS/cm²", "axon.membrane.gL": "mS/cm²",
+                 "stimulus.duration": "ms", "stimulus.width": "µm"}
+_UNITS = {"axon.membrane.ENa": "mV", "axon.membrane.EK": "mV", "axon.membrane.EL": "mV",
+          "axon.membrane.beta_m_exponent": "1/mV", "stimulus.amplitude": "nA", "stimulus.start": "ms",
+          "stimulus.position": "µm"}
 
 
 def batch_shape(*trees) -> tuple:
-    """The common shape of the non-scalar leaves of ``trees`` (``()`` for a single run).
-
-    Raises ``ValueError`` naming the leaves whose shapes disagree.
-    """
-    shapes = {}
-    for prefix, tree in trees:
-        for name, leaf in _leaf_names(tree, prefix):
-            shape = np.shape(leaf)
-            if shape != ():
-                shapes[name] = shape
-    distinct = set(shapes.values())
-    if len(distinct) > 1:
-        listing = ", ".join(f"{k} {v}" for k, v in shapes.items())
-        raise ValueError(f"batched parameters must all have the same shape (or be scalars); got {listing}")
-    return distinct.pop() if distinct else ()
+    """The common shape of the non-scalar leaves of ``(prefix, tree)`` pairs (``()`` for a single
+    run).  Raises ``ValueError`` naming the leaves whose shapes disagree."""
+    return validation.batch_shape(*trees)
 
 
-def _check_values(named_leaves) -> None:
-    """Finite everywhere, and within the physical ranges above (concrete leaves only)."""
+def _check_leaves(named_leaves) -> None:
+    """Numbers (not strings or None), finite, and within the physical ranges (concrete leaves)."""
     for name, leaf in named_leaves:
-        if isinstance(leaf, jax.core.Tracer):
+        if name.endswith(".temperature"):
+            validation.check_temperature(name, leaf)
             continue
-        value = np.asarray(leaf, dtype=float)
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"{name} must be finite, got {leaf}")
-        if name in _POSITIVE and not np.all(value > 0):
-            raise ValueError(f"{name} must be > 0, got {leaf}")
-        if name in _NON_NEGATIVE and not np.all(value >= 0):
-            raise ValueError(f"{name} must be >= 0, got {leaf}")
+        validation.check_number(name, leaf, positive=name in _POSITIVE, non_negative=name in _NON_NEGATIVE,
+                                unit=_POSITIVE.get(name) or _NON_NEGATIVE.get(name) or _UNITS.get(name, ""))
 
 
 def validate_axon(axon: Axon) -> tuple:
-    """Check an :class:`Axon` (type, finite leaves, physical ranges, one batch shape); return
-    the batch shape.  Raises ``ValueError`` naming the offending leaf."""
+    """Check an :class:`Axon` (type, numeric finite leaves, physical ranges, one batch shape);
+    return the batch shape.  Raises ``ValueError`` naming the offending leaf (e.g.
+    ``axon.membrane.gNa``)."""
     if not isinstance(axon, Axon):
         raise ValueError(f"axon must be a jaxneuro.Axon, got {type(axon).__name__}")
-    shape = batch_shape(("axon", axon))
-    _check_values(_leaf_names(axon, "axon"))
-    return shape
+    if not isinstance(axon.membrane, HHParams):
+        raise ValueError(f"axon.membrane must be a jaxneuro.HHParams, got {type(axon.membrane).__name__}")
+    named = validation.leaves_with_names(axon, "axon")
+    _check_leaves(named)
+    return batch_shape(("axon", axon))
 
 
-def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Record, initial_v=None) -> tuple:
+def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Record, initial_v=None,
+                         initial_state=None) -> tuple:
     """Check the arguments of a cable run; return the batch shape.  Raises ``ValueError``."""
     validate_axon(axon)
+    if not isinstance(grid, Grid):
+        raise ValueError(f"grid must be a jaxneuro.Grid, got {type(grid).__name__}")
     if not isinstance(stimulus, Stimulus):
         raise ValueError(f"stimulus must be a jaxneuro.Stimulus, got {type(stimulus).__name__}")
+    if not isinstance(record, Record):
+        raise ValueError(f"record must be a jaxneuro.Record, got {type(record).__name__}")
+    _check_leaves(validation.leaves_with_names(stimulus, "stimulus"))
     shape = batch_shape(("axon", axon), ("stimulus", stimulus))
-    _check_values(_leaf_names(stimulus, "stimulus"))
-    if _is_concrete(stimulus):
+    if results.is_concrete(stimulus):
         start = np.asarray(stimulus.position, float)
         end = start + np.asarray(stimulus.width, float)
         if np.any(start < 0) or np.any(end > grid.length * (1 + 1e-12)):
@@ -735,17 +840,37 @@ def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Rec
                 f"stimulus must lie on the cable: position {stimulus.position} µm (+ width "
                 f"{stimulus.width} µm) outside [0, {grid.length}] µm"
             )
+        # The pulse is sampled at step midpoints: one that holds none of them injects nothing.
+        on = np.asarray(stimulus.amplitude, float) != 0
+        begin, length = np.asarray(stimulus.start, float), np.asarray(stimulus.duration, float)
+        first_mid = (np.ceil(begin / grid.dt - 0.5) + 0.5) * grid.dt
+        missed = on & ((first_mid >= begin + length) | (first_mid > grid.t_stop))
+        if np.any(missed):
+            raise ValueError(
+                f"stimulus (start {stimulus.start} ms, duration {stimulus.duration} ms) contains no step midpoint "
+                f"of the grid (dt = {grid.dt} ms, t_stop = {grid.t_stop} ms), so it would inject nothing: "
+                "lengthen it or reduce dt"
+            )
     for p in record.probes:
         if not 0.0 <= p <= grid.length:
             raise ValueError(f"Record.probes must lie in [0, {grid.length}] µm, got {p}")
-    if initial_v is not None and _is_concrete(initial_v):
+    if initial_v is not None and initial_state is not None:
+        raise ValueError("give initial_v or initial_state, not both")
+    if initial_v is not None and results.is_concrete(initial_v):
+        validation.check_number("initial_v", initial_v, unit="mV")
         v0 = np.asarray(initial_v, dtype=float)
         if v0.shape[-1:] != (grid.n_nodes,) or v0.ndim > 1 + len(shape) or (v0.ndim > 1 and v0.shape[:-1] != shape):
             raise ValueError(
                 f"initial_v must have shape ({grid.n_nodes},) or batch shape {shape} + ({grid.n_nodes},), got {v0.shape}"
             )
-        if not np.all(np.isfinite(v0)):
-            raise ValueError("initial_v must be finite")
+    if initial_state is not None:
+        if not isinstance(initial_state, CableState):
+            raise ValueError(f"initial_state must be a CableState (CableSolution.final), got {type(initial_state).__name__}")
+        for name, leaf in validation.leaves_with_names(initial_state, "initial_state"):
+            validation.check_number(name, leaf)
+            if name != "initial_state.t" and np.shape(leaf)[-1:] != (grid.n_nodes,) and not validation.is_tracer(leaf):
+                raise ValueError(f"{name} must have {grid.n_nodes} nodes (the grid's) on its last axis, "
+                                 f"got shape {np.shape(leaf)}")
     return shape
 
 
@@ -756,9 +881,12 @@ def simulate_cable(
     *,
     record: Optional[Record] = None,
     initial_v: Optional[ArrayLike] = None,
+    initial_state: Optional[CableState] = None,
     linear_solver: str = "thomas",
     unroll: int = 2,
-    check: bool = True,
+    tuned: bool = True,
+    throw: bool = True,
+    check: Optional[bool] = None,
 ) -> CableSolution:
     """Run the H&H cable for one axon or a batch of axons, with input checks.
 
@@ -772,59 +900,87 @@ def simulate_cable(
         stimulus: current pulse (nA, ms, µm); ``None`` for none.
         record: what to keep.  Default: for a single run the full v history if it holds at most
             2e7 values, plus peaks and 50 mV crossing times; for a batch, only the reductions.
-        initial_v: starting potential per node (mV); default rest.
-        linear_solver, unroll: see :func:`solve_cable`.
-        check: raise :class:`CableDivergenceError` if v became non-finite (ignored under
-            ``jit``/``grad``, where values are not available).
+        initial_v: starting potential per node (mV), (nodes,) or (*batch, nodes); default the
+            exact resting potential.  Gates start at their steady state for it.
+        initial_state: continue a run: the ``final`` field of an earlier :class:`CableSolution`
+            (both time levels and its time, ms); the run then takes ``grid.n_steps`` Lees steps
+            from there (the grid's ``t_stop`` is the added duration).  Not with ``initial_v``.
+        linear_solver: ``"thomas"`` (factored once, node-by-node substitution; the default and
+            the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
+            substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
+            (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
+        unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU).
+        tuned: on the CPU, compile a run that is its own program (not nested in the caller's
+            ``jit``) with :data:`TUNED_CPU_OPTIONS` (about 8 % faster); ``False`` for XLA's
+            defaults.  Results are the same.
+        throw: raise :class:`CableDivergenceError` if the run diverged (v non-finite or beyond
+            ±:data:`DIVERGENCE_LIMIT` mV, e.g. a time step too long for the scheme's stability,
+            or a resting potential that did not converge) when values are concrete; under ``jit``/
+            ``vmap``/``grad``, and with ``throw=False``, the code is in ``solution.result``.
+        check: deprecated name of ``throw``.
 
     Returns:
-        A :class:`CableSolution`; batch axes lead its per-run fields.
+        A :class:`CableSolution`; batch axes lead its per-run fields; ``result`` holds the
+        result code per run (:mod:`jaxneuro.results`).
 
     Raises:
         ValueError: invalid input, before anything is compiled.
-        CableDivergenceError: the run produced a non-finite potential (with when and where).
+        CableDivergenceError: the run diverged (with when and where).
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> grid = jn.Grid(length=20_000.0, dx=500.0, dt=0.005, t_stop=2.0)
+        >>> sol = jn.simulate_cable(jn.Axon(), grid, jn.cooley_dodge_stimulus(dx=500.0))
+        >>> round(float(jn.conduction_velocity(sol, 5_000.0, 15_000.0)), 1)
+        18.6
     """
+    if check is not None:
+        warnings.warn("simulate_cable(check=...) is deprecated: use throw=...", DeprecationWarning, stacklevel=2)
+        throw = check
     stimulus = Stimulus() if stimulus is None else stimulus
-    shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v)
+    validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
+    validation.check_integer("unroll", unroll, minimum=1)
+    shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
-    if linear_solver not in LINEAR_SOLVERS:
-        raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {linear_solver!r}")
+    static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll)
     if shape == ():
-        solution = _solve_one(axon, grid, stimulus, record, initial_v, linear_solver=linear_solver, unroll=unroll)
+        solution = _dispatch(dict(axon=axon, stimulus=stimulus, initial_v=initial_v, state0=initial_state),
+                             tuned, static)
     else:
         size = int(np.prod(shape))
 
         def flat(leaf):
             return jnp.broadcast_to(jnp.asarray(leaf, dtype=float), shape).reshape(size)
 
-        axon_flat = jax.tree.map(flat, axon)
-        stimulus_flat = jax.tree.map(flat, stimulus)
-        v0 = None if initial_v is None else jnp.asarray(initial_v, float)
-        if v0 is not None and v0.ndim > 1:
-            v0 = v0.reshape(size, grid.n_nodes)
-        solution = _solve_one(axon_flat, grid, stimulus_flat, record, v0, linear_solver=linear_solver, unroll=unroll)
+        def flat_nodes(leaf):
+            leaf = jnp.asarray(leaf, float)
+            return leaf.reshape(size, grid.n_nodes) if leaf.ndim > 1 else leaf
+
+        v0 = None if initial_v is None else flat_nodes(initial_v)
+        state0 = None if initial_state is None else CableState(
+            *(jax.tree.map(flat_nodes, f) for f in initial_state[:4]), initial_state.t)
+        solution = _dispatch(dict(axon=jax.tree.map(flat, axon), stimulus=jax.tree.map(flat, stimulus),
+                                  initial_v=v0, state0=state0), tuned, static)
         unflat = lambda a: a.reshape(shape + a.shape[1:])  # noqa: E731
-        t, x = solution.t, solution.x
-        solution = jax.tree.map(unflat, solution._replace(t=None, x=None))._replace(t=t, x=x)
-    if check and _is_concrete(solution.diverged_at_step):
+        t, x, final_t = solution.t, solution.x, solution.final.t
+        solution = jax.tree.map(unflat, solution._replace(t=None, x=None, final=solution.final._replace(t=None)))
+        solution = solution._replace(t=t, x=x, final=solution.final._replace(t=final_t))
+    if throw:
         _raise_if_diverged(solution, grid, shape)
     return solution
 
 
 def _raise_if_diverged(solution: CableSolution, grid: Grid, shape: tuple) -> None:
-    steps = np.asarray(solution.diverged_at_step)
-    if np.all(steps < 0):
-        return
-    nodes = np.asarray(solution.diverged_at_node)
-    where = np.argwhere(steps >= 0) if shape else [()]
-    first = tuple(where[0])
-    member = f" (batch member {first}; {len(where)} of {steps.size} diverged)" if shape else ""
-    raise CableDivergenceError(
-        f"membrane potential became non-finite at t = {steps[first] * grid.dt:g} ms, "
-        f"x = {nodes[first] * grid.dx:g} µm{member}; reduce dt or dx, or check the parameters"
-    )
+    def where(index):
+        step = int(np.asarray(solution.diverged_at_step)[index])
+        if step < 0:
+            return "(the resting potential did not converge)"
+        node = int(np.asarray(solution.diverged_at_node)[index])
+        return f"at t = {step * grid.dt:g} ms, x = {node * grid.dx:g} µm; reduce dt or dx, or check the parameters"
+
+    results.raise_if_failed(solution.result, "cable run", error=CableDivergenceError, detail=where)
 
 
 # ----------------------------------------------------------------------------------------
@@ -841,37 +997,83 @@ def _time_at(times: Array, x: ArrayLike, nodes: Array) -> Array:
     return (1.0 - weight) * jnp.take(times, index, axis=-1) + weight * jnp.take(times, index + 1, axis=-1)
 
 
-def arrival_time(solution: CableSolution, x: float, measure: str = "peak") -> Array:
-    """Time (ms) at which the spike reaches position ``x`` (µm): its peak (``"peak"``) or the
-    threshold crossing (``"crossing"``), interpolated in time within a step and in space
-    between nodes."""
-    times = {"peak": solution.peak_t, "crossing": solution.crossing_t}.get(measure, "bad")
-    if isinstance(times, str):
-        raise ValueError(f"measure must be 'peak' or 'crossing', got {measure!r}")
+def _check_position(solution: CableSolution, x, name: str = "position") -> None:
+    validation.check_number(name, x, unit="µm")
+    if results.is_concrete((solution.x, x)):
+        length = float(solution.x[-1])
+        if not np.all((0.0 <= np.asarray(x, float)) & (np.asarray(x, float) <= length)):
+            raise ValueError(f"{name} must lie on the cable, in [0, {length}] µm, got {x}")
+
+
+def arrival_result(solution: CableSolution, x: ArrayLike, measure: str = "peak") -> Array:
+    """Result code (:mod:`jaxneuro.results`) of the arrival of the spike at ``x`` (µm).
+
+    ``DIVERGED`` if the run failed; ``DID_NOT_FIRE`` if the threshold was never crossed at the
+    two nodes either side of ``x`` (needs ``Record.threshold``) or, for ``measure="peak"``,
+    if the potential there was still highest at the end of the run (a spike still rising, or
+    none: no peak was seen); else ``SUCCESSFUL``.  Of the batch shape of the solution.
+    """
+    code = jnp.asarray(solution.result)
+    fired = jnp.asarray(True)
+    if solution.crossing_t is not None:
+        fired = jnp.isfinite(_time_at(solution.crossing_t, x, solution.x))
+    if measure == "peak" and solution.peak_t is not None:
+        end = jnp.expand_dims(jnp.asarray(solution.final.t), -1)
+        before_end = jnp.where(solution.peak_t < end, 1.0, 0.0)
+        fired = fired & (_time_at(before_end, x, solution.x) == 1.0)
+    return results.first_failure(code, jnp.where(fired, results.SUCCESSFUL, results.DID_NOT_FIRE))
+
+
+def arrival_time(solution: CableSolution, x: float, measure: str = "peak", *, throw: bool = True) -> Array:
+    """Time (ms) at which the spike reaches position ``x`` (µm).
+
+    Args:
+        solution: a cable run with peaks (``measure="peak"``) or crossing times recorded.
+        x: position on the cable (µm).
+        measure: ``"peak"`` (parabolic sub-step peak time) or ``"crossing"`` (threshold
+            crossing); interpolated linearly between nodes.
+        throw: raise :class:`jaxneuro.results.NumericalError` when concrete values show that no
+            spike arrived (see :func:`arrival_result`).
+
+    Returns:
+        The time (ms), NaN where no spike arrived (the reason: :func:`arrival_result`).
+    """
+    validation.check_choice("measure", measure, ("peak", "crossing"))
+    times = solution.peak_t if measure == "peak" else solution.crossing_t
     if times is None:
         raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
-    if _is_concrete(solution.x) and _is_concrete(x):
-        length = float(solution.x[-1])
-        if not 0.0 <= float(x) <= length:
-            raise ValueError(f"position must lie in [0, {length}] µm, got {x}")
-    return _time_at(times, x, solution.x)
+    _check_position(solution, x)
+    code = arrival_result(solution, x, measure)
+    if throw:
+        results.raise_if_failed(code, f"arrival time at x = {x} µm")
+    return jnp.where(code == results.SUCCESSFUL, _time_at(times, x, solution.x), jnp.nan)
 
 
-def conduction_velocity(
-    solution: CableSolution, x1: float = 20_000.0, x2: float = 30_000.0, measure: str = "peak"
-) -> Array:
+def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: str = "peak", *,
+                        throw: bool = True) -> Array:
     """Conduction velocity (m/s) between positions ``x1`` < ``x2`` (µm).
 
     From sub-step interpolated arrival times (see :func:`arrival_time`), not a grid argmax.
-    Raises ``ValueError`` if the spike did not reach both positions (when values are concrete).
+
+    Args:
+        solution: a cable run (single or batch).
+        x1, x2: positions on the cable (µm), ``x1 < x2``.
+        measure: ``"peak"`` or ``"crossing"``.
+        throw: raise eagerly if no spike reached both positions.
+
+    Returns:
+        Velocity (m/s); NaN where no spike arrived (codes: :func:`arrival_result` at x2).
+
+    Raises:
+        ValueError: positions off the cable or not ordered.
+        jaxneuro.results.NumericalError: no spike reached x1 or x2 (``throw=True``, concrete).
     """
-    if not x1 < x2:
+    _check_position(solution, x1, "x1")
+    _check_position(solution, x2, "x2")
+    if results.is_concrete((x1, x2)) and not float(x1) < float(x2):
         raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
-    t1, t2 = arrival_time(solution, x1, measure), arrival_time(solution, x2, measure)
-    if solution.crossing_t is not None and _is_concrete(solution.crossing_t):
-        for x in (x1, x2):
-            if not np.all(np.isfinite(np.asarray(_time_at(solution.crossing_t, x, solution.x)))):
-                raise ValueError(f"no spike reached x = {x} µm (the threshold was never crossed there)")
+    t1 = arrival_time(solution, x1, measure, throw=throw)
+    t2 = arrival_time(solution, x2, measure, throw=throw)
     return (x2 - x1) / (t2 - t1) * 1e-3  # µm/ms -> m/s
 
 
@@ -881,7 +1083,9 @@ class ConvergedVelocity(NamedTuple):
     Attributes:
         velocity: extrapolated velocity (m/s), assuming second-order convergence.
         error_estimate: |difference| between the extrapolations from the two coarser and the two
-            finer grids (m/s): a conservative error bound for ``velocity``.
+            finer grids (m/s).  It covers the discretisation error only: not the modelling
+            choices (start state, stimulus, the positions x1 and x2, the cable's distance from
+            the travelling-wave limit).
         observed_order: log2 of the ratio of successive differences (≈ 2 for this scheme).
         velocities: velocity on each grid (m/s), coarsest first.
         dx, dt: the grids used (µm, ms).
@@ -904,20 +1108,48 @@ def converged_velocity(
     *,
     levels: int = 3,
     measure: str = "peak",
+    initial_v: Optional[ArrayLike] = None,
+    **options,
 ) -> ConvergedVelocity:
     """Velocity on ``levels`` grids, each halving dx and dt, and its Richardson extrapolation.
 
-    The stimulus is a physical current, so every grid simulates the same physics.  x1 and x2
-    must be nodes of the coarsest grid or lie between nodes (linear interpolation is used).
+    The stimulus is a physical current, so every grid simulates the same physics.
+
+    Args:
+        axon, grid, stimulus: as for :func:`simulate_cable` (single axon); ``grid`` is the coarsest.
+        x1, x2: positions (µm) between which the velocity is measured (interpolated between nodes).
+        levels: number of grids (>= 3).
+        measure: ``"peak"`` or ``"crossing"``.
+        initial_v: the start (mV): ``None`` for the exact rest, or a number for a uniform start
+            such as 0 (NEURON's and the notebook's); an array is interpolated onto each grid.
+        **options: ``linear_solver``, ``unroll``, ``tuned``, ``throw`` of :func:`simulate_cable`.
+
+    Returns:
+        A :class:`ConvergedVelocity`; its error estimate covers the discretisation only.
     """
-    if levels < 3:
-        raise ValueError(f"levels must be >= 3 (two extrapolations are compared), got {levels}")
+    validation.check_integer("levels", levels, minimum=3)
+    unknown = set(options) - {"linear_solver", "unroll", "tuned", "throw"}
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; converged_velocity takes linear_solver, unroll, "
+                         "tuned, throw")
     grids = [grid]
     for _ in range(levels - 1):
         grids.append(grids[-1].refined(2))
+    for name, x in (("x1", x1), ("x2", x2)):
+        validation.check_number(name, x, scalar=True, unit="µm")
+        if not 0.0 <= x <= grid.length:
+            raise ValueError(f"{name} must lie on the cable, in [0, {grid.length}] µm, got {x}")
+    if not x1 < x2:
+        raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
+    if initial_v is not None:
+        validation.check_number("initial_v", initial_v, unit="mV")
     velocities = []
     for g in grids:
-        sol = simulate_cable(axon, g, stimulus, record=Record.reductions())
+        v0 = None
+        if initial_v is not None:
+            v0 = (jnp.full(g.n_nodes, float(initial_v)) if np.ndim(initial_v) == 0
+                  else jnp.interp(jnp.asarray(g.x), jnp.asarray(grid.x), jnp.asarray(initial_v, float)))
+        sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, **options)
         velocities.append(float(conduction_velocity(sol, x1, x2, measure)))
     v = np.array(velocities)
     extrapolated = v[1:] + (v[1:] - v[:-1]) / 3.0

@@ -19,6 +19,30 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from . import results, rootfinding
+
+__all__ = [
+    "BETA_M_EXPONENT_HH",
+    "BETA_M_EXPONENT_NOTEBOOK",
+    "REFERENCE_TEMPERATURE",
+    "Gates",
+    "HHParams",
+    "alpha_h",
+    "alpha_m",
+    "alpha_n",
+    "beta_h",
+    "beta_m",
+    "beta_n",
+    "gate_derivatives",
+    "ionic_current",
+    "length_constant",
+    "membrane_conductance",
+    "q10_factor",
+    "resting_potential",
+    "solve_resting_potential",
+    "steady_state",
+]
+
 Array = jax.Array
 
 #: β_m exponent printed in the notebook (1/mV).
@@ -190,23 +214,46 @@ def membrane_conductance(v: ArrayLike = 0.0, params: HHParams = HHParams()) -> A
     return params.gK * n**4 + params.gNa * m**3 * h + params.gL
 
 
-def resting_potential(params: HHParams = HHParams(), iterations: int = 12) -> Array:
-    """Potential (mV) where the steady-state ionic current vanishes, by Newton from v = 0.
+def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12):
+    """Potential (mV) where the steady-state ionic current vanishes, by Newton from v = 0, and
+    its result code (:mod:`jaxneuro.results`; ``MAX_ITERATIONS`` if the last Newton step was
+    still above 1e-10 mV, ``DIVERGED`` if it left the numbers).
 
-    With the notebook's EL = 10.5987 the rest is within a few µV of 0.  If the steady-state
-    current has no slope (all conductances zero) the start value 0 is returned unchanged.
+    Returns:
+        ``(v_rest, result)``, each of the broadcast shape of the parameter leaves.
     """
 
     def steady_current(v):
         return ionic_current(v, steady_state(v, params), params)
 
-    def newton(_, v):
-        current, slope = jax.jvp(steady_current, (v,), (jnp.ones_like(v),))
-        flat = slope == 0.0
-        return v - jnp.where(flat, 0.0, current / jnp.where(flat, 1.0, slope))
-
     start = jnp.zeros(jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in params)))
-    return jax.lax.fori_loop(0, iterations, newton, start)
+    return rootfinding.newton(steady_current, start, iterations=iterations, rtol=0.0, atol=1e-10)
+
+
+def resting_potential(params: HHParams = HHParams(), iterations: int = 12, *, throw: bool = True) -> Array:
+    """Potential (mV from the nominal rest) where the steady-state ionic current vanishes.
+
+    Newton from v = 0 (:func:`solve_resting_potential`).  With the notebook's EL = 10.5987 the
+    rest is within a few µV of 0.  If the steady-state current has no slope (all conductances
+    zero) the start value 0 is returned unchanged.
+
+    Args:
+        params: membrane parameters (leaves may be batched).
+        iterations: Newton steps.
+        throw: raise :class:`jaxneuro.results.NumericalError` (eagerly) if Newton did not converge.
+
+    Returns:
+        The resting potential (mV), of the batch shape of ``params``.
+
+    Examples:
+        >>> from jaxneuro import membrane
+        >>> abs(float(membrane.resting_potential(membrane.HHParams()))) < 1e-2
+        True
+    """
+    v, result = solve_resting_potential(params, iterations)
+    if throw:
+        results.raise_if_failed(result, "resting potential")
+    return v
 
 
 def length_constant(

@@ -29,6 +29,13 @@ from typing import NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
+__all__ = [
+    "TridiagonalFactor",
+    "factor",
+    "solve",
+    "solve_doubling",
+]
+
 Array = jax.Array
 
 # Products of multipliers below this are flushed to zero: their contribution is far below

@@ -1,9 +1,11 @@
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import notebook_numpy  # benchmarks/notebook_numpy.py, put on the path by conftest.py
+from jaxneuro import notebook_reference as notebook_numpy
 
 import jaxneuro as jn
 from jaxneuro import cable
@@ -63,7 +65,8 @@ def test_far_end_fires_fully(cd):
 
 
 def passive(axon):
-    return axon._replace(membrane=axon.membrane._replace(gNa=0.0, gK=0.0, gL=0.0))
+    # At 6.3 °C: the gates still evolve (explicitly) and must stay stable at the long steps used here.
+    return axon._replace(membrane=axon.membrane._replace(gNa=0.0, gK=0.0, gL=0.0, temperature=6.3))
 
 
 def test_pure_diffusion_conserves_trapezoid_integral():
@@ -214,23 +217,83 @@ def test_velocity_under_jit_and_vmap_of_the_public_functions():
     assert float(jax.jit(lambda: velocity(238.0))()) == pytest.approx(eager, rel=1e-12)
 
 
-def test_top_level_runs_take_compiler_options_and_traced_runs_do_not(monkeypatch):
+def test_tuned_and_plain_programs_agree_and_traces_use_the_plain_one(monkeypatch):
     seen = []
-    assert cable._at_top_level()
-    jax.jit(lambda x: seen.append(cable._at_top_level()) or x)(1.0)
-    jax.vmap(lambda x: seen.append(cable._at_top_level()) or x)(jnp.ones(2))
-    jax.grad(lambda x: seen.append(cable._at_top_level()) or x)(1.0)
-    assert seen == [False, False, False]
-    # An XLA that does not know the options: the run falls back to the plain program, once.
-    eager = float(velocity_of_radius(238.0))
+    assert not cable._inside_trace()
+    jax.jit(lambda x: seen.append(cable._inside_trace()) or x)(1.0)
+    assert seen == [True]
+    tuned = velocity_of_radius(238.0)
+    plain_sol = jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx),
+                                  record=jn.Record.reductions(), tuned=False)
+    assert float(jn.conduction_velocity(plain_sol, 15_000.0, 25_000.0)) == pytest.approx(float(tuned), rel=1e-12)
 
-    def refuse(*args, **kwargs):
-        raise RuntimeError("INVALID_ARGUMENT: No such compile option: 'xla_cpu_prefer_vector_width'")
+    def forbidden(**kwargs):
+        raise AssertionError("the tuned program ran inside a trace")
 
-    monkeypatch.setattr(cable, "_solve_concrete", refuse)
-    monkeypatch.setattr(cable, "_options_refused", False)
-    assert float(velocity_of_radius(238.0)) == pytest.approx(eager, rel=1e-12)
-    assert cable._options_refused
+    monkeypatch.setattr(cable, "_solve_tuned", forbidden)
+    assert float(jax.jit(lambda: velocity_of_radius(238.0))()) == pytest.approx(float(tuned), rel=1e-12)
+
+
+# --- Failures as values (acceptance 4 of issue 10).
+
+
+def test_vmap_over_cables_with_a_diverging_and_a_silent_member():
+    """8 cables in one vmap: one at 50 °C, where dt = 0.01 ms is beyond the explicit gate update's
+    stability (the run blows up), one with a stimulus far below threshold; the other six give
+    the single runs' numbers to 1e-12 and the two bad ones carry their codes."""
+    grid = jn.Grid(10_000.0, 250.0, 0.01, 2.0)
+
+    def run(temperature, amplitude):
+        axon = jn.Axon()._replace(membrane=jn.Axon().membrane._replace(temperature=temperature))
+        sol = jn.simulate_cable(axon, grid, jn.Stimulus(amplitude=amplitude, duration=0.2), record=jn.Record.reductions())
+        return sol.result, jn.conduction_velocity(sol, 2_000.0, 8_000.0, throw=False), jn.arrival_result(sol, 8_000.0)
+
+    temperatures = jnp.array([10.0, 15.0, 50.0, 20.0, 25.0, 15.0, 30.0, 18.5])
+    amplitudes = jnp.full(8, 5_000.0).at[5].set(10.0)
+    codes, velocities, arrival = jax.vmap(run)(temperatures, amplitudes)
+    assert codes.tolist() == [0, 0, jn.results.DIVERGED, 0, 0, 0, 0, 0]
+    assert arrival.tolist() == [0, 0, jn.results.DIVERGED, 0, 0, jn.results.DID_NOT_FIRE, 0, 0]
+    assert np.isnan(velocities[2]) and np.isnan(velocities[5])
+    for i in (0, 1, 3, 4, 6, 7):
+        code, velocity, _ = run(float(temperatures[i]), float(amplitudes[i]))
+        assert int(code) == 0 and float(velocities[i]) == pytest.approx(float(velocity), rel=1e-12, abs=0)
+    # Eagerly, each failure is an error with its reason.
+    with pytest.raises(jn.CableDivergenceError, match="diverged .* at t = "):
+        jn.simulate_cable(jn.Axon()._replace(membrane=jn.Axon().membrane._replace(temperature=50.0)), grid,
+                          jn.Stimulus(amplitude=5_000.0, duration=0.2))
+    silent = jn.simulate_cable(jn.Axon(), grid, jn.Stimulus(amplitude=10.0, duration=0.2))
+    with pytest.raises(jn.NumericalError, match="no spike reached"):
+        jn.conduction_velocity(silent, 2_000.0, 8_000.0)
+    assert np.isnan(float(jn.conduction_velocity(silent, 2_000.0, 8_000.0, throw=False)))
+    assert np.isnan(float(jax.jit(lambda s: jn.conduction_velocity(s, 2_000.0, 8_000.0))(silent)))
+
+
+def test_a_peak_still_rising_at_the_end_is_not_an_arrival():
+    grid = jn.Grid(10_000.0, 250.0, 0.01, 1.0)  # the spike starts near the end of the run
+    sol = jn.simulate_cable(jn.Axon(), grid, jn.Stimulus(amplitude=5_000.0, duration=0.2, start=0.8))
+    assert int(jn.arrival_result(sol, 8_000.0)) == jn.results.DID_NOT_FIRE
+    assert np.isnan(float(jn.arrival_time(sol, 8_000.0, throw=False)))
+
+
+def test_a_run_continues_from_its_final_state():
+    grid = jn.Grid(20_000.0, 250.0, 0.002, 1.5)
+    stimulus = jn.cooley_dodge_stimulus()
+    whole = jn.simulate_cable(jn.Axon(), grid, stimulus, record=jn.Record(every=5))
+    first = jn.simulate_cable(jn.Axon(), dataclasses.replace(grid, t_stop=1.0), stimulus)
+    rest = jn.simulate_cable(jn.Axon(), dataclasses.replace(grid, t_stop=0.5), stimulus, initial_state=first.final,
+                             record=jn.Record(every=5))
+    assert float(rest.t[0]) == pytest.approx(1.0) and float(rest.final.t) == pytest.approx(1.5)
+    np.testing.assert_allclose(rest.v, whole.v[100:], rtol=0, atol=1e-12)
+    later = np.asarray(whole.peak_t) > 1.0
+    np.testing.assert_allclose(np.asarray(rest.peak_t)[later], np.asarray(whole.peak_t)[later], rtol=1e-13)
+    # Batches continue too.
+    radii = jnp.array([200.0, 238.0])
+    batch_first = jn.simulate_cable(jn.Axon(radius=radii), dataclasses.replace(grid, t_stop=1.0), stimulus)
+    batch_rest = jn.simulate_cable(jn.Axon(radius=radii), dataclasses.replace(grid, t_stop=0.5), stimulus,
+                                   initial_state=batch_first.final)
+    np.testing.assert_allclose(batch_rest.final.v[1], rest.final.v, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="not both"):
+        jn.simulate_cable(jn.Axon(), grid, stimulus, initial_state=first.final, initial_v=np.zeros(81))
 
 
 # --- Bad input: ValueError naming the argument, raised before anything is compiled.
@@ -241,7 +304,7 @@ def no_compile(monkeypatch):
     def forbidden(*a, **k):
         raise AssertionError("compiled before validating")
 
-    monkeypatch.setattr(cable, "_solve_one", forbidden)
+    monkeypatch.setattr(cable, "_dispatch", forbidden)
 
 
 GRID = jn.Grid(length=10_000.0, dx=250.0, dt=0.01, t_stop=1.0)
@@ -259,6 +322,15 @@ GRID = jn.Grid(length=10_000.0, dx=250.0, dt=0.01, t_stop=1.0)
         (jn.Axon(), jn.Stimulus(amplitude=float("nan")), "stimulus.amplitude"),
         (jn.Axon(), jn.Stimulus(position=20_000.0), "stimulus must lie on the cable"),
         (jn.Axon(radius=jnp.ones(3)), jn.Stimulus(amplitude=jnp.ones(4)), "same shape"),
+        (jn.Axon(radius="abc"), None, "axon.radius must be a number"),
+        (jn.Axon(radius=None), None, "axon.radius must be a number"),
+        (jn.Axon(membrane=jn.HHParams(gNa="120")), None, "axon.membrane.gNa must be a number"),
+        (jn.Axon(), jn.Stimulus(amplitude=None), "stimulus.amplitude must be a number"),
+        (jn.Axon(membrane=jn.HHParams(temperature=-300.0)), None, "above absolute zero"),
+        (jn.Axon(membrane=jn.HHParams(temperature=1e6)), None, r"temperature must lie in \[-10.0, 50.0\]"),
+        (jn.Axon(), jn.Stimulus(amplitude=100.0, duration=0.001), "inject nothing"),
+        (jn.Axon(), jn.Stimulus(amplitude=100.0, duration=1.0, start=5.0), "inject nothing"),
+        ("not an axon", None, "axon must be a jaxneuro.Axon"),
     ],
 )
 def test_bad_parameters_raise_before_compiling(no_compile, axon, stimulus, match):
@@ -299,14 +371,19 @@ def test_divergence_is_reported_with_time_and_place():
     v0[12] = -1e5  # exp(1e5/80) overflows: the run cannot stay finite
     with pytest.raises(jn.CableDivergenceError, match=r"t = 0.0\d* ms, x = \d+ µm"):
         jn.simulate_cable(jn.Axon(radius=1.0), GRID, initial_v=v0)
-    sol = jn.simulate_cable(jn.Axon(radius=1.0), GRID, initial_v=v0, check=False)
+    sol = jn.simulate_cable(jn.Axon(radius=1.0), GRID, initial_v=v0, throw=False)
     assert int(sol.diverged_at_step) >= 1 and int(sol.diverged_at_node) >= 0
+    assert int(sol.result) == jn.results.DIVERGED
 
 
 def test_velocity_refuses_when_no_spike_arrived():
     sol = jn.simulate_cable(jn.Axon(), GRID, jn.Stimulus(amplitude=1.0, duration=0.1))
-    with pytest.raises(ValueError, match="no spike reached"):
+    with pytest.raises(jn.NumericalError, match="no spike reached"):
         jn.conduction_velocity(sol, 2_000.0, 8_000.0)
+    with pytest.raises(ValueError, match="x2 must lie on the cable"):
+        jn.conduction_velocity(sol, 2_000.0, 80_000.0)
+    with pytest.raises(ValueError, match="x1 < x2"):
+        jn.conduction_velocity(sol, 8_000.0, 2_000.0)
 
 
 # --- The stimulus is physical: the same current whatever dx.

@@ -1,0 +1,140 @@
+"""The one bisection and the one Newton iteration that every module uses.
+
+Both are pure JAX (``lax`` loops), so they ``jit`` and ``vmap`` (each batch member stops on its
+own terms), and both return a result code (:mod:`jaxneuro.results`) beside their values instead
+of failing silently.
+
+* :func:`bisect` narrows an interval ``[lower, upper]`` whose ends lie on different sides of a
+  decision (``side(trial) -> +1 upper side, -1 lower side, 0 undecided``), by bisection or by
+  (K+1)-section (``sections=K`` trials per iteration, for vmap/GPU), until its width is at most
+  ``atol + rtol * |upper|``.  An undecided trial stops it with ``STALLED``; running out of
+  iterations gives ``MAX_ITERATIONS``.  The decision may carry state from one iteration to the
+  next (``carry``), for searches that follow a moving target.
+* :func:`newton` runs a fixed number of Newton steps (differentiable: forward and reverse mode
+  go through the fixed-count loop) and reports ``MAX_ITERATIONS`` if the last step was still
+  larger than the tolerance and ``DIVERGED`` if the iterate became non-finite.
+
+Examples:
+    >>> import jax.numpy as jnp
+    >>> from jaxneuro import rootfinding
+    >>> lo, hi, iterations, result, _ = rootfinding.bisect(
+    ...     lambda x, c: (jnp.sign(x * x - 2.0), c), jnp.array(1.0), jnp.array(2.0), atol=1e-12)
+    >>> round(float(0.5 * (lo + hi)), 10), int(result)
+    (1.4142135624, 0)
+    >>> root, result = rootfinding.newton(lambda x: x * x - 2.0, jnp.array(1.0))
+    >>> round(float(root), 12), int(result)
+    (1.414213562373, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from . import results
+
+__all__ = [
+    "bisect",
+    "newton",
+]
+
+Array = jax.Array
+
+
+def bisect(
+    side: Callable,
+    lower: Array,
+    upper: Array,
+    carry=None,
+    *,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    sections: int = 1,
+    max_iterations: int = 200,
+):
+    """Narrow ``[lower, upper]`` around the point where ``side`` changes.
+
+    Args:
+        side: ``(trials, carry) -> (sides, carry)``: for the ``sections`` ordered trial points
+            (an array), +1 where a trial lies on ``upper``'s side, -1 on ``lower``'s, 0 where
+            undecided; and the carry for the next iteration.
+        lower, upper: the bracket (scalars; ``lower < upper``).
+        carry: state passed to ``side`` (any pytree; ``None`` for none).
+        rtol, atol: stop when ``upper - lower <= atol + rtol * |upper|``.
+        sections: trial points per iteration (1: bisection).
+        max_iterations: cap on iterations.
+
+    Returns:
+        ``(lower, upper, iterations, result, carry)``; result is ``SUCCESSFUL``, ``STALLED``
+        or ``MAX_ITERATIONS``.
+    """
+    fractions = jnp.arange(1, sections + 1) / (sections + 1)
+
+    def narrow_enough(lo, hi):
+        return hi - lo <= atol + rtol * jnp.abs(hi)
+
+    def cond(state):
+        lo, hi, k, stalled, _ = state
+        return ~narrow_enough(lo, hi) & (k < max_iterations) & ~stalled
+
+    def body(state):
+        lo, hi, k, _, c = state
+        trial = lo + (hi - lo) * fractions
+        sides, new_c = side(trial, c)
+        stalled = jnp.any(sides == 0)
+        j = jnp.sum(jnp.cumprod(sides < 0))  # leading trials on the lower side
+        new_lo = jnp.where(j > 0, trial[jnp.maximum(j - 1, 0)], lo)
+        new_hi = jnp.where(j < sections, trial[jnp.minimum(j, sections - 1)], hi)
+        keep = lambda new, old: jnp.where(stalled, old, new)  # noqa: E731
+        return keep(new_lo, lo), keep(new_hi, hi), k + 1, stalled, jax.tree.map(keep, new_c, c)
+
+    lo, hi, k, stalled, carry = jax.lax.while_loop(cond, body, (lower, upper, 0, jnp.asarray(False), carry))
+    result = jnp.where(
+        narrow_enough(lo, hi), results.SUCCESSFUL, jnp.where(stalled, results.STALLED, results.MAX_ITERATIONS)
+    ).astype(jnp.int32)
+    return lo, hi, k, result, carry
+
+
+def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol: float = 1e-12, system: bool = False):
+    """Fixed-count Newton iteration for ``fn(x) = 0``.
+
+    Args:
+        fn: the function.  Elementwise by default (x a scalar or an array of independent
+            unknowns, e.g. one per batch member); with ``system=True``, x is a vector and
+            ``fn`` returns a vector of the same length (Jacobian by ``jax.jacfwd``).
+        x0: start.
+        iterations: number of Newton steps (static; differentiable through them).
+        rtol, atol: an unknown has converged when its last step was at most
+            ``atol + rtol * |x|`` (or ``fn`` is exactly 0 there).
+        system: solve one vector system instead of independent scalar equations.
+
+    Returns:
+        ``(x, result)``: the root and, per unknown (one code for a system), ``SUCCESSFUL``,
+        ``MAX_ITERATIONS`` or ``DIVERGED``.  Where the derivative vanishes the step is zero
+        (the iterate stays, and counts as converged only if ``fn`` is zero there).
+    """
+    x0 = jnp.asarray(x0)
+
+    def step_of(x):
+        if system:
+            return -jnp.linalg.solve(jax.jacfwd(fn)(x), fn(x))
+        value, slope = jax.jvp(fn, (x,), (jnp.ones_like(x),))
+        flat = slope == 0.0
+        return jnp.where(flat, 0.0, -value / jnp.where(flat, 1.0, slope))
+
+    def body(_, state):
+        x, _ = state
+        delta = step_of(x)
+        return x + delta, delta
+
+    x, last = jax.lax.fori_loop(0, iterations, body, (x0, jnp.full_like(x0, jnp.inf)))
+    small = (jnp.abs(last) <= atol + rtol * jnp.abs(x)) | (fn(x) == 0.0)
+    finite = jnp.isfinite(x)
+    if system:
+        small, finite = jnp.all(small), jnp.all(finite)
+    result = jnp.where(
+        ~finite, results.DIVERGED, jnp.where(small, results.SUCCESSFUL, results.MAX_ITERATIONS)
+    ).astype(jnp.int32)
+    return x, result
