@@ -236,11 +236,25 @@ class Stimulus(NamedTuple):
         elsewhere; the equivalent total current is returned, so that on the grid with this
         ``dx`` the node receives exactly ``density``.  Cooley–Dodge: 2500 µA/cm² on node 0 of
         a 238 µm axon with dx = 250 µm is 4673 nA.
+
+        Args:
+            density: current density (µA/cm²) on the node's membrane.
+            radius: axon radius (µm).
+            dx: node spacing (µm) of the grid the density refers to.
+            duration: pulse length (ms).
+            start: onset (ms).
+            node: the node (index), >= 0 and below ``n_nodes`` when that is given.
+            n_nodes: number of nodes of the grid (to recognise the far end's half cell).
         """
+        validation.check_integer("node", node, minimum=0)
+        if n_nodes is not None and node >= n_nodes:
+            raise ValueError(f"node must be a node of the grid, in [0, {n_nodes - 1}], got {node}")
+        validation.check_number("dx", dx, positive=True, scalar=True, unit="µm")
         at_end = node == 0 or (n_nodes is not None and node == n_nodes - 1)
         membrane_length = dx / 2 if at_end else dx
-        area_cm2 = 2 * jnp.pi * jnp.asarray(radius) * membrane_length / _UM_PER_CM**2
-        amplitude = jnp.asarray(density) * area_cm2 * 1e3  # µA -> nA
+        xp = np if results.is_concrete((density, radius)) else jnp  # NumPy: nothing to compile
+        area_cm2 = 2 * np.pi * xp.asarray(radius, float) * membrane_length / _UM_PER_CM**2
+        amplitude = xp.asarray(density, float) * area_cm2 * 1e3  # µA -> nA
         return cls(amplitude=amplitude, start=start, duration=duration, position=node * dx)
 
 
@@ -545,6 +559,14 @@ def lees_step(op: LeesOperator, grid: Grid, state: CableState, t_mid, *, linear_
     v_new = _clamp_ends(_linear_solve(op, _clamp_ends(rhs, grid, twice=True), linear_solver) - state.v, grid)
     gates_new = Gates(*(g + dt * dg for g, dg in zip(state.gates, rates)))
     return CableState(v_new, gates_new, state.v, state.gates, state.t + dt)
+
+
+# The stepper's pieces compile once per shape and static configuration when called eagerly,
+# and are inlined into the run's program when called inside it.
+lees_init = jax.jit(lees_init, static_argnames=("grid", "linear_solver"))
+start_state = jax.jit(start_state, static_argnames=("grid", "batch"))
+lees_first_step = jax.jit(lees_first_step, static_argnames=("grid",))
+lees_step = jax.jit(lees_step, static_argnames=("grid", "linear_solver"))
 
 
 # ----------------------------------------------------------------------------------------

@@ -230,6 +230,9 @@ def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12)
     return rootfinding.newton(steady_current, start, iterations=iterations, rtol=0.0, atol=1e-10)
 
 
+solve_resting_potential = jax.jit(solve_resting_potential, static_argnames=("iterations",))
+
+
 def resting_potential(params: HHParams = HHParams(), iterations: int = 12, *, throw: bool = True) -> Array:
     """Potential (mV from the nominal rest) where the steady-state ionic current vanishes.
 

@@ -161,3 +161,8 @@ def solve_doubling(fac: TridiagonalFactor, rhs: Array, axis: int = -1) -> Array:
     return jnp.moveaxis(y, 0, axis)
 
 
+# Compiled once per shape and static configuration when called eagerly; inlined into the
+# caller's program when called inside a trace.
+factor = jax.jit(factor, static_argnames=("axis",))
+solve = jax.jit(solve, static_argnames=("axis", "unroll"))
+solve_doubling = jax.jit(solve_doubling, static_argnames=("axis",))

@@ -9,7 +9,7 @@ from jaxneuro import cable
 from transform_rows import Row
 
 GRID = jn.Grid(length=5_000.0, dx=250.0, dt=0.005, t_stop=1.0)
-STIMULUS = jn.Stimulus(amplitude=3_000.0, duration=0.2)
+STIMULUS = jn.Stimulus(amplitude=6_000.0, duration=0.2)
 RECORD = jn.Record.reductions()
 
 
