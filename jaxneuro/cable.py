@@ -416,7 +416,8 @@ def stimulus_density(stimulus: Stimulus, radius: ArrayLike, grid: Grid) -> Array
     Node-major: shape (nodes,) + the broadcast shape of the stimulus leaves and ``radius``.
     """
     batch_ndim = max(np.ndim(leaf) for leaf in (radius, *stimulus))
-    x = jnp.asarray(grid.x).reshape((-1,) + (1,) * batch_ndim)
+    x = jnp.asarray(grid.x, jnp.result_type(jnp.asarray(radius), *(jnp.asarray(leaf) for leaf in stimulus)))
+    x = x.reshape((-1,) + (1,) * batch_ndim)
     point = jnp.maximum(0.0, 1.0 - jnp.abs(stimulus.position - x) / grid.dx)
     spread = stimulus.width > 0.0
     safe_width = jnp.where(spread, stimulus.width, 1.0)
@@ -425,7 +426,7 @@ def stimulus_density(stimulus: Stimulus, radius: ArrayLike, grid: Grid) -> Array
         - _hat_integral((stimulus.position - x) / grid.dx)
     ) * (grid.dx / safe_width)
     share = jnp.where(spread, uniform, point)  # fraction of the current entering each node
-    membrane_length = jnp.full(grid.n_nodes, grid.dx).at[0].set(grid.dx / 2).at[-1].set(grid.dx / 2)
+    membrane_length = jnp.full(grid.n_nodes, grid.dx, x.dtype).at[0].set(grid.dx / 2).at[-1].set(grid.dx / 2)
     membrane_length = membrane_length.reshape(x.shape)
     area_cm2 = 2.0 * jnp.pi * radius * membrane_length / _UM_PER_CM**2
     return stimulus.amplitude * 1e-3 * share / area_cm2  # nA -> µA
@@ -463,6 +464,12 @@ class LeesOperator(NamedTuple):
     membrane: HHParams
 
 
+def _dtype(axon: Axon):
+    """The floating dtype of a run (that of the axon's leaves, all cast to one dtype by
+    :func:`simulate_cable`)."""
+    return jnp.result_type(*(jnp.asarray(leaf) for leaf in jax.tree.leaves(axon)))
+
+
 def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str = "thomas") -> LeesOperator:
     """Assemble and factor the constant parts of the scheme for ``axon`` on ``grid``.
 
@@ -488,7 +495,7 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
     # right): through the explicit half's false boundary and through the implicit half's.  In
     # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
     # are added here.
-    boundary_source = jnp.zeros(node_shape)
+    boundary_source = jnp.zeros(node_shape, r.dtype)
     if grid.left.kind == "neumann":
         boundary_source = boundary_source.at[0].set(-2.0 * r * grid.left.value * grid.dx)
     if grid.right.kind == "neumann":
@@ -520,10 +527,10 @@ def start_state(axon: Axon, grid: Grid, initial_v=None, batch: tuple = ()) -> Ca
     if initial_v is None:
         v0 = jnp.broadcast_to(membrane.resting_potential(axon.membrane, throw=False), node_shape)
     else:
-        v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, float), -1, 0), node_shape)
+        v0 = jnp.broadcast_to(jnp.moveaxis(jnp.asarray(initial_v, _dtype(axon)), -1, 0), node_shape)
     v0 = _clamp_ends(v0, grid)
     gates0 = membrane.steady_state(v0, axon.membrane)
-    return CableState(v0, gates0, v0, gates0, jnp.zeros(()))
+    return CableState(v0, gates0, v0, gates0, jnp.zeros((), v0.dtype))
 
 
 def lees_first_step(op: LeesOperator, grid: Grid, state: CableState) -> CableState:
@@ -599,8 +606,8 @@ def recorder_init(state: CableState, record: Record) -> _Reductions:
         peak=v0 if record.peaks else None,
         peak_before=v0 if record.peaks else None,
         peak_after=v0 if record.peaks else None,
-        peak_step=jnp.zeros(v0.shape) if record.peaks else None,
-        crossing_t=jnp.full(v0.shape, jnp.inf) if record.threshold is not None else None,
+        peak_step=jnp.zeros(v0.shape, v0.dtype) if record.peaks else None,
+        crossing_t=jnp.full(v0.shape, jnp.inf, v0.dtype) if record.threshold is not None else None,
         first_bad_step=jnp.full(v0.shape, -1),
     )
 
@@ -670,7 +677,7 @@ def _sample(state: CableState, record: Record, grid: Grid) -> dict:
     if record.probes:
         probe_index, probe_weight = _probe_interpolation(record.probes, grid)
         v = state.v
-        weight = probe_weight.reshape((-1,) + (1,) * (v.ndim - 1))  # (probes, 1...) against (probes, *batch)
+        weight = jnp.asarray(probe_weight, v.dtype).reshape((-1,) + (1,) * (v.ndim - 1))  # against (probes, *batch)
         out["probe_v"] = (1.0 - weight) * v[probe_index] + weight * v[probe_index + 1]
     return out
 
@@ -689,7 +696,7 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
     continuing = state0 is not None
     if continuing:  # a state from CableSolution.final: batch-first, to node-major
         to_nodes = lambda a: jnp.broadcast_to(jnp.moveaxis(a, -1, 0), (grid.n_nodes,) + batch)  # noqa: E731
-        state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, float))
+        state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, _dtype(axon)))
     else:
         state0 = start_state(axon, grid, initial_v, batch)
     t0 = state0.t
@@ -753,8 +760,8 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
     samples_last = partial(jax.tree.map, lambda a: jnp.moveaxis(a, (0, 1), (-2, -1)))
     final = CableState(*nodes_last(tuple(final[:4])), t0 + n_steps * dt)  # not the sum of n_steps dt's
     return CableSolution(
-        t=t0 + jnp.arange(n_steps // k + 1) * (k * dt) if record.samples_anything else jnp.zeros(0),
-        x=jnp.asarray(grid.x),
+        t=t0 + jnp.arange(n_steps // k + 1, dtype=t0.dtype) * (k * dt) if record.samples_anything else jnp.zeros(0, t0.dtype),
+        x=jnp.asarray(grid.x, t0.dtype),
         v=samples_last(samples.get("v")),
         gates=samples_last(samples.get("gates")),
         probe_v=samples_last(samples.get("probe_v")),
@@ -907,6 +914,7 @@ def simulate_cable(
     linear_solver: str = "thomas",
     unroll: int = 2,
     tuned: bool = True,
+    dtype=None,
     throw: bool = True,
     check: Optional[bool] = None,
 ) -> CableSolution:
@@ -939,6 +947,9 @@ def simulate_cable(
             ±:data:`DIVERGENCE_LIMIT` mV, e.g. a time step too long for the scheme's stability,
             or a resting potential that did not converge) when values are concrete; under ``jit``/
             ``vmap``/``grad``, and with ``throw=False``, the code is in ``solution.result``.
+        dtype: floating type of the whole computation: ``None`` for float64 (the default), or
+            ``jnp.float32`` for throughput where ~1e-4 relative accuracy is enough; every input
+            leaf is cast to it and every output is of it.
         check: deprecated name of ``throw``.
 
     Returns:
@@ -960,6 +971,9 @@ def simulate_cable(
         warnings.warn("simulate_cable(check=...) is deprecated: use throw=...", DeprecationWarning, stacklevel=2)
         throw = check
     stimulus = Stimulus() if stimulus is None else stimulus
+    dtype = jnp.float64 if dtype is None else dtype
+    if jnp.dtype(dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
+        raise ValueError(f"dtype must be float32 or float64 (None), got {dtype!r}")
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     validation.check_integer("unroll", unroll, minimum=1)
     shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
@@ -967,6 +981,10 @@ def simulate_cable(
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
     static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll)
+    cast = partial(jax.tree.map, lambda leaf: jnp.asarray(leaf, dtype))
+    axon, stimulus = cast(axon), cast(stimulus)
+    initial_v = None if initial_v is None else cast(initial_v)
+    initial_state = None if initial_state is None else cast(initial_state)
     if shape == ():
         solution = _dispatch(dict(axon=axon, stimulus=stimulus, initial_v=initial_v, state0=initial_state),
                              tuned, static)
@@ -974,10 +992,9 @@ def simulate_cable(
         size = int(np.prod(shape))
 
         def flat(leaf):
-            return jnp.broadcast_to(jnp.asarray(leaf, dtype=float), shape).reshape(size)
+            return jnp.broadcast_to(leaf, shape).reshape(size)
 
         def flat_nodes(leaf):
-            leaf = jnp.asarray(leaf, float)
             return leaf.reshape(size, grid.n_nodes) if leaf.ndim > 1 else leaf
 
         v0 = None if initial_v is None else flat_nodes(initial_v)

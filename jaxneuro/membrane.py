@@ -217,7 +217,7 @@ def membrane_conductance(v: ArrayLike = 0.0, params: HHParams = HHParams()) -> A
 def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12):
     """Potential (mV) where the steady-state ionic current vanishes, by Newton from v = 0, and
     its result code (:mod:`jaxneuro.results`; ``MAX_ITERATIONS`` if the last Newton step was
-    still above 1e-10 mV, ``DIVERGED`` if it left the numbers).
+    still above 1e-10 mV (1e-4 mV in float32), ``DIVERGED`` if it left the numbers).
 
     Returns:
         ``(v_rest, result)``, each of the broadcast shape of the parameter leaves.
@@ -226,8 +226,10 @@ def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12)
     def steady_current(v):
         return ionic_current(v, steady_state(v, params), params)
 
-    start = jnp.zeros(jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in params)))
-    return rootfinding.newton(steady_current, start, iterations=iterations, rtol=0.0, atol=1e-10)
+    dtype = jnp.result_type(*(jnp.asarray(leaf) for leaf in params))
+    start = jnp.zeros(jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in params)), dtype)
+    atol = 1e-10 if dtype == jnp.float64 else 1e-4  # float32: the current's rounding, ~1e-5 mV
+    return rootfinding.newton(steady_current, start, iterations=iterations, rtol=0.0, atol=atol)
 
 
 solve_resting_potential = jax.jit(solve_resting_potential, static_argnames=("iterations",))

@@ -95,7 +95,7 @@ def factor(lower: Array, diagonal: Array, upper: Array, axis: int = -1) -> Tridi
 
     # The factorisation itself is a sequential sweep, done once per run.
     rows = (lower.at[0].set(0.0), diagonal, upper)
-    _, (pivot, ratio) = jax.lax.scan(pivot_step, jnp.zeros(diagonal.shape[1:]), rows)
+    _, (pivot, ratio) = jax.lax.scan(pivot_step, jnp.zeros(diagonal.shape[1:], diagonal.dtype), rows)
     inverse_pivot = 1.0 / pivot
     forward_multiplier = (-lower * inverse_pivot).at[0].set(0.0)
     backward_multiplier = (-ratio).at[-1].set(0.0)
@@ -144,7 +144,7 @@ def solve(fac: TridiagonalFactor, rhs: Array, axis: int = -1, unroll: Optional[i
         return x, x
 
     b = b * fac.inverse_pivot
-    zero = jnp.zeros(b.shape[1:])
+    zero = jnp.zeros(b.shape[1:], b.dtype)
     _, y = jax.lax.scan(forward, zero, (b, jnp.broadcast_to(fac.forward[0], b.shape)), unroll=unroll)
     _, x = jax.lax.scan(backward, zero, (y, jnp.broadcast_to(fac.backward[0], b.shape)), reverse=True, unroll=unroll)
     return jnp.moveaxis(x, 0, axis)

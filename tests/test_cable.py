@@ -275,6 +275,22 @@ def test_a_peak_still_rising_at_the_end_is_not_an_arrival():
     assert np.isnan(float(jn.arrival_time(sol, 8_000.0, throw=False)))
 
 
+def test_float32_when_asked_is_float32_throughout():
+    grid = jn.Grid(20_000.0, 250.0, 0.002, 1.5)
+    stimulus = jn.cooley_dodge_stimulus()
+    record = jn.Record(every=10, probes=(1_000.0,))
+    single = jn.simulate_cable(jn.Axon(), grid, stimulus, record=record, dtype=jnp.float32)
+    batch = jn.simulate_cable(jn.Axon(radius=jnp.array([200.0, 238.0])), grid, stimulus, dtype=jnp.float32)
+    for solution in (single, batch):
+        floats = {str(leaf.dtype) for leaf in jax.tree.leaves(solution) if jnp.issubdtype(leaf.dtype, jnp.floating)}
+        assert floats == {"float32"}
+    reference = jn.simulate_cable(jn.Axon(), grid, stimulus, record=record)
+    assert {str(leaf.dtype) for leaf in jax.tree.leaves(reference) if jnp.issubdtype(leaf.dtype, jnp.floating)} == {"float64"}
+    np.testing.assert_allclose(single.peak_t, reference.peak_t, rtol=1e-4)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        jn.simulate_cable(jn.Axon(), grid, stimulus, dtype=jnp.int32)
+
+
 def test_a_run_continues_from_its_final_state():
     grid = jn.Grid(20_000.0, 250.0, 0.002, 1.5)
     stimulus = jn.cooley_dodge_stimulus()
