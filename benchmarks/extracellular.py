@@ -4,7 +4,7 @@ loops) against jaxneuro's one compiled call, and a 1000 x 100 sweep.
     python benchmarks/extracellular.py [--repeats 5] [--skip-scipy]
 
 Same spike profile for both (the notebook's own, from its cable algorithm in
-``notebook_numpy.py``); notebook units and window (±1000 µm) so the numbers can be compared.
+``jaxneuro.notebook_reference``); notebook units and limits (±1000 µm) so the numbers can be compared.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebook_numpy  # noqa: E402
+from jaxneuro import notebook_reference as notebook_numpy
 from timing import print_table, timed  # noqa: E402
 
 from jaxneuro import extracellular as ex  # noqa: E402
@@ -47,11 +47,12 @@ def main(argv=None):
                                 Ia_duration=0.5, rho=150.0, T=30.0, EL=10.5987)[0]
     row = v[np.argmax(v[:, 250])]
     x = (np.arange(row.size) - np.argmax(row)) * 20.0
-    profile = ex.SpikeProfile.from_samples(x, row, 1.0, centre="node")
+    profile = ex.SpikeProfile.from_samples(x, row, ex.NOTEBOOK_AXON, centre="node")
     distances = np.concatenate([NOTEBOOK_DISTANCES, [250.0]])
-    options = dict(units="notebook", window=(-1000.0, 1000.0))
+    options = dict(units="notebook", limits=(-1000.0, 1000.0))
+    axons = profile.axon._replace(radius=NOTEBOOK_RADII)
     rows = []
-    ours, c, w = timed(lambda: ex.sweep(profile, NOTEBOOK_RADII, distances, **options).value, args.repeats)
+    ours, c, w = timed(lambda: ex.sweep(profile, axons, distances, **options).value, args.repeats)
     rows.append(("jaxneuro 29 x 9 (one compiled call)", c, w, ""))
     if not args.skip_scipy:
         start = time.perf_counter()
@@ -61,7 +62,8 @@ def main(argv=None):
         rows.insert(0, ("notebook: scipy splrep + quad loops, 29 x 9", None, wall, ""))
         rows[1] = rows[1][:3] + (f"{wall / w:.0f}x faster; max relative difference {worst:.1e}",)
     big_r, big_d = np.geomspace(0.1, 20.0, 1000), np.geomspace(25.0, 2000.0, 100)
-    _, c, w = timed(lambda: ex.sweep(profile, big_r, big_d, **options).value, max(1, args.repeats // 2))
+    big_axons = profile.axon._replace(radius=big_r)
+    _, c, w = timed(lambda: ex.sweep(profile, big_axons, big_d, **options).value, max(1, args.repeats // 2))
     rows.append(("jaxneuro 1000 x 100 (one compiled call)", c, w, f"{w / 1e5 * 1e6:.1f} µs per (radius, distance)"))
 
     print_table("extracellular sweeps", rows, "Target (issue 4, 2-core CPU): 29 x 9 sweep <= 0.5 s after compile.", 44)
