@@ -14,6 +14,36 @@ that change automatically and bisects it to the last bit, in ``lax`` loops, so i
 vmaps (a speed–temperature curve is one call).  :func:`wave_speed` gives the same number with a
 derivative from the implicit function theorem, so ``jax.grad`` works.
 
+Contents:
+
+=================================  ===========================================================
+:func:`find_wave_speed`            the pulse speed (m/s) to a relative bracket ``rtol``, its
+                                   bracket, result code and the pulse (:class:`WaveSpeed`)
+:func:`wave_speed`                 the same speed as a differentiable function (``jax.grad``)
+:func:`propagation_failure`        the temperature (°C) where the fast and slow pulses meet
+                                   and vanish (host-side driver, :class:`PropagationFailure`)
+:func:`divergence_direction`       which way V runs away at one trial speed
+                                   (:class:`Divergence`)
+:func:`wave_rhs`                   d/dz of the travelling-wave state (:class:`WaveState`)
+:func:`resting_state`              the resting point of the system
+:func:`unstable_eigenpair`         the unstable eigenvalue at rest and its eigenvectors
+                                   (:class:`Eigenpair`)
+:func:`manifold_start`             a start on the unstable manifold of rest
+:func:`speed_estimate`             the dimensional estimate the bracket starts from (m/s)
+=================================  ===========================================================
+
+Failures are values (:mod:`jaxneuro.results`): every result carries an int32 ``result`` per
+batch member, ``SUCCESSFUL``, ``NO_PULSE`` (nothing bracketed), ``STALLED`` (a trial speed did
+not run away within ``t_stop``), ``MAX_ITERATIONS``; the speed is NaN where it is not
+``SUCCESSFUL``.  Called eagerly, ``throw=True`` (the default) raises
+:class:`jaxneuro.results.NumericalError` instead; under ``jit``/``vmap`` the codes are returned
+and a failed member never changes the others.
+
+Compilation: the numerical options ``dt``, ``t_stop``, ``rtol``, ``amplitude`` and ``branch``
+are traced values (a change compiles nothing); ``solver``, ``sections``, ``max_iterations`` and
+the number of recorded samples (``t_record / (dt · every)``) fix the program.  The returned
+pulse is recorded by a second, small program, so a new ``dt`` recompiles only that one.
+
 Speeds are in m/s at the interface (1 m/s = 1000 µm/ms); the notebook's 1.8750565461815821
 "mm/ms" is in cm/ms, i.e. 18.750565 m/s.
 """
@@ -28,39 +58,58 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import integrators, membrane
+from . import cable, integrators, membrane, results, rootfinding, validation
 from .cable import Axon, diffusion_coefficient
 from .membrane import Gates
 
 Array = jax.Array
 
+__all__ = [
+    "BRANCHES", "SOLVERS", "Divergence", "Eigenpair", "PropagationFailure", "WaveSpeed", "WaveState",
+    "divergence_direction", "find_wave_speed", "manifold_start", "propagation_failure", "resting_state",
+    "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed",
+]
+
+#: The two travelling pulses: ``"fast"`` (stable) and ``"slow"`` (unstable).
+BRANCHES = ("fast", "slow")
+#: Integrators of the shooting: RK4, or RK4-started Adams–Bashforth 5 (the notebook's).
+SOLVERS = integrators.SOLVERS
+
 _UM_PER_MS_PER_M_PER_S = 1e3
+#: Longest shooting (steps) and recorded pulse (steps) accepted before anything runs.
+_MAX_STEPS = 10**8
+_MAX_RECORD_STEPS = 10**7
+
+#: Divergence is declared this far (mV) beyond the highest / lowest reversal potential.
+_ABOVE, _BELOW = 35.0, 18.0
+#: The bracket's first grid: speeds from 1/16 to 4 times the dimensional estimate.
+_GRID_POINTS, _GRID_LOW, _GRID_HIGH = 48, 1.0 / 16.0, 4.0
+#: Shifts of the grid (×64 each) allowed while the fast root lies above it.
+_MAX_SHIFTS = 2
+#: Newton steps for the unstable eigenvalue (quadratic convergence from the estimate: 6 suffice).
+_EIGEN_ITERATIONS = 10
+#: V difference (mV) at which the trajectories from the two ends of the bracket "part".
+_PARTING = 1e-4
+
+# The reference the dimensional estimate scales from: Cooley–Dodge, 18.73 m/s.
+_REFERENCE_SPEED = 18.73
+_REFERENCE_AXON = cable.cooley_dodge_axon()
 
 
 class WaveState(NamedTuple):
-    """A point of the travelling-wave system: V (mV from rest), W = dV/dz (mV/ms), gates."""
+    """A point of the travelling-wave system (leaves: arrays of one shape).
+
+    Attributes:
+        v: membrane potential (mV from rest).
+        w: dV/dz (mV/ms).
+        n, m, h: gating variables (dimensionless, in [0, 1]).
+    """
 
     v: Array
     w: Array
     n: Array
     m: Array
     h: Array
-
-
-def wave_rhs(state: WaveState, speed: ArrayLike, axon: Axon) -> WaveState:
-    """d/dz of the travelling-wave state at ``speed`` (m/s) for ``axon``."""
-    params = axon.membrane
-    u = speed * _UM_PER_MS_PER_M_PER_S  # µm/ms
-    gain = u**2 / diffusion_coefficient(axon)  # 1/ms
-    gates = Gates(state.n, state.m, state.h)
-    dw = gain * (state.w + membrane.ionic_current(state.v, gates, params) / params.Cm)
-    return WaveState(state.w, dw, *membrane.gate_derivatives(state.v, gates, params))
-
-
-def resting_state(axon: Axon) -> WaveState:
-    """The resting point: V at rest, W = 0, gates at their steady state."""
-    v = membrane.resting_potential(axon.membrane)
-    return WaveState(v, jnp.zeros_like(v), *membrane.steady_state(v, axon.membrane))
 
 
 def _flat(state: WaveState) -> Array:
@@ -71,109 +120,196 @@ def _unflat(y: Array) -> WaveState:
     return WaveState(*(y[..., i] for i in range(5)))
 
 
+def _gain(speed, diffusion) -> Array:
+    """u² / D (1/ms) for a speed in m/s and D in µm²/ms."""
+    u = speed * _UM_PER_MS_PER_M_PER_S
+    return u * u / diffusion
+
+
+def _field(y: Array, args) -> Array:
+    """The system on a flat state (v, w, n, m, h); ``args = (membrane, gain)``."""
+    params, gain = args
+    gates = Gates(y[2], y[3], y[4])
+    dw = gain * (y[1] + membrane.ionic_current(y[0], gates, params) / params.Cm)
+    return jnp.stack([y[1], dw, *membrane.gate_derivatives(y[0], gates, params)])
+
+
+def _limits(params):
+    high = jnp.maximum(jnp.maximum(params.ENa, params.EK), params.EL) + _ABOVE
+    low = jnp.minimum(jnp.minimum(params.ENa, params.EK), params.EL) - _BELOW
+    return high, low
+
+
+def _escaped(y: Array, args) -> Array:
+    high, low = _limits(args[0])
+    return (y[0] > high) | (y[0] < low)
+
+
+def _never(y: Array, args) -> Array:
+    return jnp.asarray(False)
+
+
+#: Both ends of a bracket at once: states (2, 5), args (membrane, gains (2,)).
+_pair_field = jax.vmap(_field, in_axes=(0, (None, 0)))
+
+
+def _parted(y: Array, args) -> Array:
+    return ~(jnp.abs(y[0, 0] - y[1, 0]) <= _PARTING)
+
+
+# ----------------------------------------------------------------------------------------
+# The resting point and its linearisation (the unstable manifold).
+
+
+class _Linearisation(NamedTuple):
+    """The speed-independent parts of the Jacobian at rest.  With g = u²/D it is
+
+        [[0,        1, 0,   0,   0  ],
+         [g a_V,    g, g a_n, g a_m, g a_h],
+         [c_n,      0, -k_n, 0,   0  ],  (and likewise m, h)
+
+    a = ∂(I_ion/Cm)/∂(V, ·, n, m, h) (1/ms, per mV or per unit gate), c = ∂(gate')/∂V,
+    k = -∂(gate')/∂gate (1/ms)."""
+
+    rest: Array  # (5,)
+    current: Array  # (5,) a
+    coupling: Array  # (3,) c
+    decay: Array  # (3,) k
+    diffusion: Array  # D (µm²/ms)
+
+
+def _steady_current(v, params) -> Array:
+    return membrane.ionic_current(v, membrane.steady_state(v, params), params)
+
+
+@jax.custom_jvp
+def _resting_potential(params) -> Array:
+    return membrane.resting_potential(params)
+
+
+@_resting_potential.defjvp
+def _resting_potential_jvp(primals, tangents):
+    """The implicit function theorem on I_ss(v, p) = 0, dv = -(∂I_ss/∂p · dp) / (∂I_ss/∂v):
+    derivatives without differentiating the Newton iteration (much less to compile)."""
+    (params,), (params_dot,) = primals, tangents
+    v = _resting_potential(params)
+    slope = jax.grad(_steady_current)(v, params)
+    _, d_current = jax.jvp(lambda p: _steady_current(v, p), (params,), (params_dot,))
+    return v, -d_current / slope
+
+
+def _resting_flat(axon: Axon) -> Array:
+    v = _resting_potential(axon.membrane)
+    return jnp.stack([v, jnp.zeros_like(v), *membrane.steady_state(v, axon.membrane)])
+
+
+def _linearise(axon: Axon) -> _Linearisation:
+    params = axon.membrane
+    rest = _resting_flat(axon)
+
+    def parts(y):
+        gates = Gates(y[2], y[3], y[4])
+        current = membrane.ionic_current(y[0], gates, params) / params.Cm
+        return current, jnp.stack(membrane.gate_derivatives(y[0], gates, params))
+
+    d_current, d_gates = jax.jacfwd(parts)(rest)
+    return _Linearisation(rest, d_current, d_gates[:, 0], -jnp.diagonal(d_gates[:, 2:]), diffusion_coefficient(axon))
+
+
 class Eigenpair(NamedTuple):
-    """The unstable eigenvalue of the linearisation at rest (1/ms) and its right and left
-    eigenvectors (V components 1 and left·right = 1)."""
+    """The unstable eigenvalue of the linearisation at rest and its eigenvectors.
+
+    Attributes:
+        value: the one positive eigenvalue λ (1/ms).
+        right: right eigenvector (5,), V component 1 (order v, w, n, m, h).
+        left: left eigenvector (5,), scaled so that left · right = 1.
+        result: code of the Newton iteration for λ (int32, :mod:`jaxneuro.results`).
+    """
 
     value: Array
     right: Array
     left: Array
+    result: Array
 
 
-def _refine(matrix: Array, value: Array, vector: Array, iterations: int = 3):
-    """Newton on (J - λ) r = 0, r_V = 1: makes the eigenpair a smooth function of J (so that
-    derivatives flow through it without differentiating an eigensolver)."""
-    n = matrix.shape[-1]
-    e0 = jnp.zeros(n).at[0].set(1.0)
+def _eigenpair(lin: _Linearisation, gain) -> Eigenpair:
+    """λ from the characteristic equation of the structured Jacobian (a scalar Newton, no
+    eigensolver: smooth in every parameter, cheap to compile, and it runs on any device):
 
-    def step(_, pair):
-        lam, r = pair
-        residual = jnp.concatenate([matrix @ r - lam * r, jnp.array([r[0] - 1.0])])
-        jac = jnp.block([[matrix - lam * jnp.eye(n), -r[:, None]], [e0[None, :], jnp.zeros((1, 1))]])
-        delta = jnp.linalg.solve(jac, -residual)
-        return lam + delta[-1], r + delta[:-1]
+        λ² - g λ - g (a_V + Σ a_x c_x / (λ + k_x)) = 0,
 
-    return jax.lax.fori_loop(0, iterations, step, (value, vector / vector[0]))
+    started from its root with the gates frozen (the instantaneous conductance), which lies
+    next to it.  The eigenvectors follow in closed form."""
+    a_v, a_gates = lin.current[0], lin.current[2:]
+    c, k = lin.coupling, lin.decay
 
+    def characteristic(lam):
+        return lam * lam - gain * lam - gain * (a_v + jnp.sum(a_gates * c / (lam + k)))
 
-def unstable_eigenpair(axon: Axon, speed: ArrayLike) -> Eigenpair:
-    """The positive eigenvalue of the Jacobian at rest (``jax.jacfwd``) and its eigenvectors.
-
-    At rest the system has exactly one positive real eigenvalue (from the V–W pair); the pulse
-    leaves rest along its eigenvector.
-    """
-    rest = _flat(resting_state(axon))
-    jac = jax.jacfwd(lambda y: _flat(wave_rhs(_unflat(y), speed, axon)))(rest)
-    guess_values, guess_vectors = jnp.linalg.eig(jax.lax.stop_gradient(jac))
-    k = jnp.argmax(guess_values.real)
-    lam, right = _refine(jac, guess_values[k].real, guess_vectors[:, k].real)
-    left_values, left_vectors = jnp.linalg.eig(jax.lax.stop_gradient(jac.T))
-    j = jnp.argmax(left_values.real)
-    _, left = _refine(jac.T, lam, left_vectors[:, j].real)
-    return Eigenpair(lam, right, left / (left @ right))
+    guess = 0.5 * (gain + jnp.sqrt(gain * gain + 4.0 * gain * a_v))
+    lam, result = rootfinding.newton(characteristic, guess, iterations=_EIGEN_ITERATIONS, rtol=1e-12, atol=0.0)
+    right = jnp.concatenate([jnp.stack([jnp.ones_like(lam), lam]), c / (lam + k)])
+    left = jnp.concatenate([jnp.stack([lam - gain, jnp.ones_like(lam)]), gain * a_gates / (lam + k)])
+    return Eigenpair(lam, right, left / (left @ right), result)
 
 
-def manifold_start(axon: Axon, speed: ArrayLike, amplitude: float = 1e-4) -> WaveState:
-    """A point on the unstable manifold of rest: rest + ``amplitude`` (mV) × eigenvector."""
-    pair = unstable_eigenpair(axon, speed)
-    return _unflat(_flat(resting_state(axon)) + amplitude * pair.right)
+def _manifold_flat(lin: _Linearisation, gain, amplitude) -> tuple:
+    pair = _eigenpair(lin, gain)
+    return lin.rest + amplitude * pair.right, pair.result
 
 
 # ----------------------------------------------------------------------------------------
-# Shooting: which way does the trajectory run away?
-
-#: Divergence is declared this far (mV) beyond the highest / lowest reversal potential.
-_ABOVE, _BELOW = 35.0, 18.0
-
-# The reference the dimensional estimate scales from: Cooley–Dodge, 18.73 m/s.
-_REFERENCE_SPEED = 18.73
-_REFERENCE_AXON = Axon(238.0, 35.4, membrane.HHParams(EL=10.598, temperature=18.5))
-
-BRANCHES = ("fast", "slow")
+# Options: what is traced and what fixes the program.
 
 
-def _limits(axon: Axon):
-    p = axon.membrane
-    high = jnp.maximum(jnp.maximum(p.ENa, p.EK), p.EL) + _ABOVE
-    low = jnp.minimum(jnp.minimum(p.ENa, p.EK), p.EL) - _BELOW
-    return high, low
+class _Numeric(NamedTuple):
+    """Traced options (a change compiles nothing)."""
+
+    dt: Array  # ms
+    t_stop: Array  # ms
+    amplitude: Array  # mV
+    rtol: Array
+    branch: Array  # int: 0 fast, 1 slow
 
 
-def _flow(axon: Axon, speed):
-    return lambda y: _flat(wave_rhs(_unflat(y), speed, axon))
+class _Search(NamedTuple):
+    """Static configuration of the search (one program per value)."""
+
+    solver: str
+    sections: int
+    max_iterations: int
 
 
-def _start(axon: Axon, speed, start: Optional[WaveState], amplitude: float) -> Array:
-    return _flat(manifold_start(axon, speed, amplitude) if start is None else start)
+class _Record(NamedTuple):
+    """Static configuration of the recorded pulse."""
+
+    solver: str
+    n_steps: int
+    every: int
 
 
-def divergence_direction(
-    axon: Axon,
-    speed: ArrayLike,
-    start: Optional[WaveState] = None,
-    *,
-    dz: float = 1e-3,
-    max_z: float = 40.0,
-    method: str = "rk4",
-    amplitude: float = 1e-4,
-):
-    """Integrate the travelling-wave system at ``speed`` (m/s) until V leaves
-    [min(E) - 18, max(E) + 35] mV.
+def _max_steps(numeric: _Numeric) -> Array:
+    return jnp.round(numeric.t_stop / numeric.dt).astype(jnp.int32)
 
-    Returns ``(direction, z)``: +1 if V ran away upwards, -1 downwards, 0 if it stayed within
-    the limits up to ``max_z`` (ms), and the z (ms) at which it left.
-    """
-    high, low = _limits(axon)
+
+def _shoot(axon: Axon, lin: _Linearisation, start, speed, numeric: _Numeric, solver: str):
+    """(direction, steps): +1 if V ran away upwards, -1 downwards, 0 if it stayed within the
+    limits up to ``t_stop`` (or the state became non-finite), and the steps taken."""
+    gain = _gain(speed, lin.diffusion)
+    y0 = _manifold_flat(lin, gain, numeric.amplitude)[0] if start is None else start
     stopped = integrators.integrate_until(
-        _flow(axon, speed), _start(axon, speed, start, amplitude), dz, int(round(max_z / dz)),
-        lambda y: (y[0] > high) | (y[0] < low), method,
+        _field, y0, numeric.dt, _max_steps(numeric), _escaped, solver, args=(axon.membrane, gain)
     )
-    direction = jnp.where(stopped.stopped, jnp.where(stopped.y[0] > high, 1, -1), 0)
-    return direction, stopped.steps * dz
+    high, _ = _limits(axon.membrane)
+    direction = jnp.where(stopped.stopped, jnp.where(stopped.y[0] > high, 1, -1), 0).astype(jnp.int32)
+    return direction, stopped.steps
 
 
-def speed_estimate(axon: Axon) -> Array:
-    """Dimensional estimate (m/s): Cooley–Dodge's 18.73 m/s scaled by sqrt(D · Q · gNa)."""
+def _directions(axon, lin, start, speeds, numeric, solver):
+    return jax.vmap(lambda u: _shoot(axon, lin, start, u, numeric, solver)[0])(speeds)
+
+
+def _estimate(axon: Axon) -> Array:
     ref = _REFERENCE_AXON
     ratio = (
         diffusion_coefficient(axon) / diffusion_coefficient(ref)
@@ -183,296 +319,610 @@ def speed_estimate(axon: Axon) -> Array:
     return _REFERENCE_SPEED * jnp.sqrt(ratio)
 
 
+def _bracket(axon, lin, start, numeric: _Numeric, solver: str):
+    """A (lower, upper, found) triple around the root of the branch, from a geometric grid of
+    speeds around the dimensional estimate (1/16 to 4 times it).  For the fast branch, while
+    the top of the grid is still below the fast root (V runs away downwards there), the grid
+    moves up by its own width (×64).  Both branches come from the same loop (one compiled
+    copy of the shooting): ``branch`` selects, a traced value."""
+    ratios = jnp.geomspace(_GRID_LOW, _GRID_HIGH, _GRID_POINTS)
+    base = _estimate(axon)
+    is_fast = numeric.branch == 0
+
+    def more(state):
+        _, signs, k = state
+        return (k == 0) | (is_fast & (signs[-1] == -1) & (k <= _MAX_SHIFTS))
+
+    def grid(state):
+        _, _, k = state
+        speeds = base * (_GRID_HIGH / _GRID_LOW) ** k * ratios
+        return speeds, _directions(axon, lin, start, speeds, numeric, solver), k + 1
+
+    empty = (jnp.zeros(_GRID_POINTS), jnp.zeros(_GRID_POINTS, jnp.int32), 0)
+    speeds, signs, shifts = jax.lax.while_loop(more, grid, empty)
+    below, above = signs[:-1], signs[1:]
+
+    # Fast: past the fast pulse V runs away upwards (+1); between the slow and fast pulses,
+    # down (-1): the highest flip from -1 to +1.
+    flips = (below == -1) & (above == 1)
+    i = (_GRID_POINTS - 2) - jnp.argmax(flips[::-1])
+    fast = (speeds[i], speeds[i + 1], jnp.any(flips))
+    # Slow: the lowest flip from +1 to -1 (on the first grid: the slow branch never shifts).
+    flips = (below == 1) & (above == -1)
+    i = jnp.argmax(flips)
+    slow = (speeds[i], speeds[i + 1], jnp.any(flips))
+    return tuple(jnp.where(is_fast, f, s) for f, s in zip(fast, slow))
+
+
+class _Found(NamedTuple):
+    speed: Array
+    bracket: Array
+    iterations: Array
+    result: Array
+    start: Array  # (5,) where the pulse at ``speed`` starts
+    gain: Array  # u²/D at ``speed`` (1/ms)
+
+
+def _search(axon: Axon, start, numeric: _Numeric, config: _Search) -> _Found:
+    lin = _linearise(axon)
+    lower, upper, found = _bracket(axon, lin, start, numeric, config.solver)
+    orientation = jnp.where(numeric.branch == 0, 1, -1)  # side of lower: -1 (fast) / +1 (slow) directions
+
+    def side(trials, carry):
+        return _directions(axon, lin, start, trials, numeric, config.solver) * orientation, carry
+
+    lo, hi, iterations, bisected, _ = rootfinding.bisect(
+        side, lower, jnp.where(found, upper, lower), None, rtol=numeric.rtol, atol=0.0,
+        sections=config.sections, max_iterations=config.max_iterations,
+    )
+    middle = 0.5 * (lo + hi)
+    gain = _gain(middle, lin.diffusion)
+    if start is None:
+        y0, eigen = _manifold_flat(lin, gain, numeric.amplitude)
+    else:
+        y0, eigen = start, results.SUCCESSFUL
+    result = results.first_failure(jnp.where(found, results.SUCCESSFUL, results.NO_PULSE), bisected, eigen)
+    ok = result == results.SUCCESSFUL
+    return _Found(
+        speed=jnp.where(ok, middle, jnp.nan),
+        bracket=jnp.where(found, jnp.stack([lo, hi]), jnp.nan),
+        iterations=iterations,
+        result=result,
+        start=jnp.where(ok, y0, jnp.nan),
+        gain=jnp.where(ok, gain, jnp.nan),
+    )
+
+
+def _record(params, y0, gain, dt, config: _Record):
+    """The pulse from ``y0``: samples every ``every`` steps, NaN from where it ran away."""
+    ys = integrators.integrate(_field, y0, dt, config.n_steps, config.solver, config.every, args=(params, gain))
+    high, low = _limits(params)
+    gone = jnp.cumsum(~((ys[:, 0] <= high) & (ys[:, 0] >= low))) > 0
+    z = jnp.arange(ys.shape[0]) * (dt * config.every)
+    return z, jnp.where(gone[:, None], jnp.nan, ys)
+
+
+#: The compiled search and recording (one program per static configuration and shapes).
+_search_one = jax.jit(_search, static_argnames=("config",))
+_record_one = jax.jit(_record, static_argnames=("config",))
+
+
+def _search_many(axon, start, numeric: _Numeric, config: _Search) -> _Found:
+    """The search over a flat batch (leading axis of ``axon`` and ``start``).  ``jax.vmap`` of
+    the compiled search: its batched program is cached like any other, and shared with the
+    batched :func:`wave_speed`."""
+    return jax.vmap(lambda a, s: _search_one(a, s, numeric, config=config))(axon, start)
+
+
+def _record_many(params, y0, gain, dt, config: _Record):
+    return jax.vmap(lambda p, y, g: _record_one(p, y, g, dt, config=config))(params, y0, gain)
+
+
+# ----------------------------------------------------------------------------------------
+# Input checks (concrete values; tracers pass).
+
+
+def _check_axon(axon) -> tuple:
+    shape = cable.validate_axon(axon)
+    validation.check_temperature("axon.membrane.temperature", axon.membrane.temperature)
+    return shape
+
+
+def _check_start(start, argument: str = "start") -> None:
+    if start is None:
+        return
+    if not isinstance(start, WaveState):
+        raise ValueError(f"{argument} must be a jaxneuro.wave.WaveState (v, w, n, m, h) or None, "
+                         f"got {type(start).__name__}")
+    for name, leaf in zip(WaveState._fields, start):
+        bounds = dict(lower=0.0, upper=1.0) if name in ("n", "m", "h") else {}
+        unit = {"v": "mV", "w": "mV/ms"}.get(name, "(gate, in [0, 1])")
+        validation.check_number(f"{argument}.{name}", leaf, unit=unit, **bounds)
+
+
+def _check_numbers(dt, t_stop, amplitude, solver) -> None:
+    validation.check_number("dt", dt, positive=True, scalar=True, unit="ms")
+    validation.check_number("t_stop", t_stop, positive=True, scalar=True, unit="ms")
+    validation.check_number("amplitude", amplitude, positive=True, scalar=True, unit="mV")
+    validation.check_choice("solver", solver, SOLVERS)
+    if not (validation.is_tracer(dt) or validation.is_tracer(t_stop)):
+        if not float(dt) < float(t_stop):
+            raise ValueError(f"dt ({dt} ms) must be smaller than t_stop ({t_stop} ms)")
+        if float(t_stop) / float(dt) > _MAX_STEPS:
+            raise ValueError(f"t_stop / dt = {float(t_stop) / float(dt):.3g} steps is more than {_MAX_STEPS:.0e}: "
+                             "raise dt or lower t_stop")
+
+
+def _concrete(name: str, value) -> float:
+    if validation.is_tracer(value):
+        raise ValueError(f"{name} must be a concrete number (it sets the number of recorded samples), "
+                         "not a traced value")
+    return float(value)
+
+
+def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations,
+             t_record=None, every=None):
+    """Check everything, before anything is traced; return (batch shape, numeric, search
+    config, record config or None)."""
+    shape = _check_axon(axon)
+    _check_start(start)
+    if start is not None:
+        shape = validation.batch_shape(("axon", axon), ("start", start))
+    validation.check_choice("branch", branch, BRANCHES)
+    _check_numbers(dt, t_stop, amplitude, solver)
+    validation.check_number("rtol", rtol, positive=True, scalar=True, upper=0.5)
+    validation.check_integer("sections", sections, minimum=1)
+    validation.check_integer("max_iterations", max_iterations, minimum=1)
+    record = None
+    if t_record is not None:
+        validation.check_number("t_record", t_record, non_negative=True, scalar=True, unit="ms")
+        validation.check_integer("every", every, minimum=1)
+        n_steps = int(round(_concrete("t_record", t_record) / _concrete("dt", dt)))
+        if n_steps > _MAX_RECORD_STEPS:
+            raise ValueError(f"t_record / dt = {n_steps} steps is more than {_MAX_RECORD_STEPS:.0e}: "
+                             "lower t_record or raise dt")
+        record = _Record(solver, n_steps, int(every))
+    numeric = _Numeric(jnp.asarray(dt, float), jnp.asarray(t_stop, float), jnp.asarray(amplitude, float),
+                       jnp.asarray(rtol, float), jnp.asarray(BRANCHES.index(branch), jnp.int32))
+    return shape, numeric, _Search(solver, int(sections), int(max_iterations)), record
+
+
+def _as_float(tree):
+    """Strongly typed float leaves (integers become floats: derivatives need them; Python and
+    weakly typed numbers would otherwise compile a second program)."""
+    dtype = jnp.result_type(float)
+    return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, dtype), tree)
+
+
+def _flatten_batch(axon, start, shape):
+    size = int(np.prod(shape))
+    flat = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, shape).reshape(size), (axon, start))
+    return flat[0], flat[1]
+
+
+def _unflatten_batch(tree, shape):
+    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), tree)
+
+
+def _start_flat(start):
+    return None if start is None else _flat(start)
+
+
+# ----------------------------------------------------------------------------------------
+# The speed.
+
+
 class WaveSpeed(NamedTuple):
     """Result of :func:`find_wave_speed` (batch axes, if any, lead every field but ``z``).
 
     Attributes:
-        speed: the pulse speed (m/s), the midpoint of ``bracket``; NaN where ``found`` is False.
-        bracket: (lower, upper) speeds (m/s) between which the divergence direction flips.
-        iterations: bisection (or multisection) iterations after bracketing.
-        found: whether a pulse of the requested branch was bracketed.
+        speed: the pulse speed (m/s), the midpoint of ``bracket``; NaN where ``result`` is not
+            ``SUCCESSFUL``.
+        bracket: (lower, upper) speeds (m/s) between which the divergence direction flips
+            (the last bracket reached, also when the bisection stalled); NaN where nothing was
+            bracketed.
+        iterations: bisection (or multisection) iterations after bracketing (int).
+        result: int32 code (:mod:`jaxneuro.results`): ``SUCCESSFUL``, ``NO_PULSE`` (no pulse of
+            the branch could be bracketed), ``STALLED`` (a trial speed did not run away within
+            ``t_stop``: raise it), ``MAX_ITERATIONS`` (raise ``max_iterations``).
         z: sample positions of ``trajectory`` (ms).
-        trajectory: the pulse at ``speed`` (a :class:`WaveState` of arrays over z); NaN from
-            the point where it runs away (which, at any floating-point speed, it eventually does).
-        reference_steps: integration steps to the point where the trajectories at the two ends
-            of the bracket part (used for the derivative of the speed).
+        trajectory: the pulse at ``speed`` (a :class:`WaveState` of arrays over z, V in mV from
+            rest); NaN from the point where it runs away (which, at any floating-point speed,
+            it eventually does) and where ``result`` is not ``SUCCESSFUL``.
     """
 
     speed: Array
     bracket: Array
     iterations: Array
-    found: Array
+    result: Array
     z: Array
     trajectory: WaveState
-    reference_steps: Array
 
 
-def _signs(axon, speeds, start, dz, max_z, method, amplitude):
-    fn = lambda u: divergence_direction(axon, u, start, dz=dz, max_z=max_z, method=method, amplitude=amplitude)[0]  # noqa: E731
-    return jax.vmap(fn)(speeds)
+def find_wave_speed(
+    axon: Axon = Axon(),
+    start: Optional[WaveState] = None,
+    *,
+    branch: str = "fast",
+    dt: float = 1e-3,
+    t_stop: float = 40.0,
+    solver: str = "rk4",
+    amplitude: float = 1e-4,
+    rtol: float = 1e-13,
+    sections: int = 1,
+    max_iterations: int = 200,
+    t_record: float = 10.0,
+    every: int = 10,
+    throw: bool = True,
+) -> WaveSpeed:
+    """Find the speed (m/s) of the travelling pulse by shooting, to a relative bracket ``rtol``.
 
-
-def _bracket(axon, start, branch, dz, max_z, method, amplitude, points=48):
-    """A (lower, upper) pair around the root of ``branch`` from a geometric grid of speeds
-    around the dimensional estimate (1/16 to 4 times it), then doubling upwards while the
-    top of the grid is still below the fast root."""
-    estimate = speed_estimate(axon)
-    speeds = estimate * jnp.geomspace(1.0 / 16.0, 4.0, points)
-    signs = _signs(axon, speeds, start, dz, max_z, method, amplitude)
-    below, above = signs[:-1], signs[1:]
-    if branch == "fast":
-        # Past the fast pulse V runs away upwards (+1); between the slow and fast pulses, down.
-        flips = (below == -1) & (above == 1)
-        i = jnp.where(jnp.any(flips), (points - 2) - jnp.argmax(flips[::-1]), -1)  # highest flip
-        top_below = signs[-1] == -1  # still between the roots at the top: expand upwards
-
-        def expand(state):
-            lo, hi, k, s_hi = state
-            new = 2.0 * hi
-            return hi, new, k + 1, _signs(axon, new[None], start, dz, max_z, method, amplitude)[0]
-
-        lo, hi, _, s_hi = jax.lax.while_loop(
-            lambda s: (s[3] == -1) & (s[2] < 8), expand, (speeds[-2], speeds[-1], 0, signs[-1])
-        )
-        lower = jnp.where(top_below, lo, speeds[jnp.maximum(i, 0)])
-        upper = jnp.where(top_below, hi, speeds[jnp.maximum(i, 0) + 1])
-        found = jnp.where(top_below, s_hi == 1, i >= 0)
-    else:
-        flips = (below == 1) & (above == -1)
-        i = jnp.argmax(flips)  # lowest flip
-        lower, upper, found = speeds[i], speeds[i + 1], jnp.any(flips)
-    return lower, upper, found
-
-
-def _refine_bracket(axon, start, lower, upper, s_lower, dz, max_z, method, amplitude, rtol, sections, max_iterations):
-    """Bisection (``sections`` = 1) or multisection on the divergence direction, in a
-    ``while_loop``, until (upper - lower) <= rtol · upper."""
-    fractions = jnp.arange(1, sections + 1) / (sections + 1)
-
-    def cond(state):
-        lo, hi, k, stalled = state
-        return (hi - lo > rtol * hi) & (k < max_iterations) & ~stalled
-
-    def body(state):
-        lo, hi, k, _ = state
-        trial = lo + (hi - lo) * fractions
-        signs = _signs(axon, trial, start, dz, max_z, method, amplitude)
-        # Trial points are ordered: the root lies after the last trial on lower's side.
-        same = signs == s_lower
-        stalled = jnp.any(signs == 0)  # no divergence within max_z: cannot refine further
-        j = jnp.sum(jnp.cumprod(same))  # number of leading trials on the lower side
-        new_lo = jnp.where(j > 0, trial[jnp.maximum(j - 1, 0)], lo)
-        new_hi = jnp.where(j < sections, trial[jnp.minimum(j, sections - 1)], hi)
-        return (jnp.where(stalled, lo, new_lo), jnp.where(stalled, hi, new_hi), k + 1, stalled)
-
-    lo, hi, k, _ = jax.lax.while_loop(cond, body, (lower, upper, 0, False))
-    return lo, hi, k
-
-
-def _parting_steps(axon, start, lower, upper, dz, max_z, method, amplitude, tolerance=1e-4):
-    """Steps until V at the two bracket ends differs by ``tolerance`` mV."""
-    pair = jnp.stack([_start(axon, lower, start, amplitude), _start(axon, upper, start, amplitude)])
-    flows = (_flow(axon, lower), _flow(axon, upper))
-    f = lambda y: jnp.stack([flows[0](y[0]), flows[1](y[1])])  # noqa: E731
-    stopped = integrators.integrate_until(
-        f, pair, dz, int(round(max_z / dz)), lambda y: ~(jnp.abs(y[0, 0] - y[1, 0]) <= tolerance), method
-    )
-    return stopped.steps
-
-
-@partial(
-    jax.jit,
-    static_argnames=("branch", "dz", "max_z", "method", "amplitude", "rtol", "sections", "max_iterations",
-                     "record_z", "record_every"),
-)
-def _find(axon, start, branch, dz, max_z, method, amplitude, rtol, sections, max_iterations, record_z, record_every):
-    lower, upper, found = _bracket(axon, start, branch, dz, max_z, method, amplitude)
-    upper = jnp.where(found, upper, lower)  # nothing to refine without a bracket
-    s_lower = -1 if branch == "fast" else 1
-    lo, hi, iterations = _refine_bracket(
-        axon, start, lower, upper, s_lower, dz, max_z, method, amplitude, rtol, sections, max_iterations
-    )
-    speed = jnp.where(found, 0.5 * (lo + hi), jnp.nan)
-    n_record = int(round(record_z / dz))
-    trajectory = integrators.integrate(_flow(axon, speed), _start(axon, speed, start, amplitude), dz, n_record,
-                                       method, record_every)
-    z = jnp.arange(trajectory.shape[0]) * (dz * record_every)
-    _, z_out = divergence_direction(axon, speed, start, dz=dz, max_z=max_z, method=method, amplitude=amplitude)
-    trajectory = jnp.where((z < z_out)[:, None], trajectory, jnp.nan)
-    steps = _parting_steps(axon, start, lo, hi, dz, max_z, method, amplitude)
-    return WaveSpeed(
-        speed=speed,
-        bracket=jnp.stack([jnp.where(found, lo, jnp.nan), jnp.where(found, hi, jnp.nan)]),
-        iterations=iterations,
-        found=found,
-        z=z,
-        trajectory=_unflat(trajectory),
-        reference_steps=steps,
-    )
-
-
-class WaveOptions(NamedTuple):
-    """Numerical settings of the speed finder (static: each combination compiles once).
-
-    Attributes:
-        branch: ``"fast"`` (the stable pulse) or ``"slow"`` (the unstable one).
-        dz: integration step (ms).
-        max_z: longest integration (ms) before a trajectory counts as not running away.
-        method: ``"rk4"`` or ``"ab5"`` (RK4-started Adams–Bashforth 5, as the notebook).
-        amplitude: distance (mV, along the eigenvector) of the start from rest.
-        rtol: stop when (upper - lower) <= rtol · upper.
-        sections: trial speeds per iteration (1: bisection; K: (K+1)-section, for vmap/GPU).
-        max_iterations: cap on refinement iterations.
-        record_z, record_every: length (ms) of the returned trajectory and its sampling (steps).
-    """
-
-    branch: str = "fast"
-    dz: float = 1e-3
-    max_z: float = 40.0
-    method: str = "rk4"
-    amplitude: float = 1e-4
-    rtol: float = 1e-13
-    sections: int = 1
-    max_iterations: int = 200
-    record_z: float = 10.0
-    record_every: int = 10
-
-    def validate(self) -> None:
-        if self.branch not in BRANCHES:
-            raise ValueError(f"branch must be one of {BRANCHES}, got {self.branch!r}")
-        if self.method not in integrators.METHODS:
-            raise ValueError(f"method must be one of {integrators.METHODS}, got {self.method!r}")
-        for name in ("dz", "max_z", "amplitude", "rtol", "record_z"):
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if self.dz >= self.max_z or self.dz > self.record_z:
-            raise ValueError(f"dz ({self.dz} ms) must be smaller than max_z and record_z")
-        for name in ("sections", "max_iterations", "record_every"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
-def _validate_start(start: Optional[WaveState], shape: tuple) -> None:
-    if start is None:
-        return
-    if not isinstance(start, WaveState):
-        raise ValueError(f"start must be a WaveState (v, w, n, m, h) or None, got {type(start).__name__}")
-    for name, leaf in zip(WaveState._fields, start):
-        if isinstance(leaf, jax.core.Tracer):
-            continue
-        value = np.asarray(leaf, dtype=float)
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"start.{name} must be finite, got {leaf}")
-        if name in ("n", "m", "h") and not np.all((value >= 0) & (value <= 1)):
-            raise ValueError(f"start.{name} is a gate and must lie in [0, 1], got {leaf}")
-
-
-def find_wave_speed(axon: Axon = _REFERENCE_AXON, start: Optional[WaveState] = None, **options) -> WaveSpeed:
-    """Find the speed (m/s) of the travelling pulse by shooting, to ``rtol`` (default 1e-13).
-
-    The speed is bracketed from a dimensional estimate (a geometric grid of trial speeds from
-    1/16 to 4 times it, expanded upwards as needed), then bisected on the side to which V runs
-    away, all inside ``lax`` loops: this function jits and vmaps, and batch leaves of ``axon``
-    give a batch of speeds in one call.
+    The speed is bracketed from a dimensional estimate (a geometric grid of 48 trial speeds
+    from 1/16 to 4 times it, expanded upwards as needed), then bisected on the side to which
+    V runs away, all inside ``lax`` loops: this function jits and vmaps, and batch leaves of
+    ``axon`` give a batch of speeds in one call.  ``dt``, ``t_stop``, ``rtol``, ``amplitude``
+    and ``branch`` are traced: changing them compiles nothing (a new ``dt`` or ``t_record``
+    recompiles only the small program recording the pulse).
 
     Args:
         axon: radius (µm), ρ (Ω·cm), membrane parameters (any leaf may be a batch array).
-            Default: Cooley & Dodge's axon (238 µm, 35.4 Ω·cm, 18.5 °C, EL 10.598, notebook β_m).
+            Default: ``jaxneuro.Axon()``, Cooley & Dodge's axon.
         start: where trajectories start: ``None`` for the unstable manifold of rest (no cable
             run needed), or a :class:`WaveState` such as a cable's state at some time and place
-            (the notebook's method; W = ∂V/∂t there).
-        **options: fields of :class:`WaveOptions` (branch, dz, method, rtol, sections, ...).
+            (the notebook's method; W = ∂V/∂t there, mV/ms).
+        branch: ``"fast"`` (the stable pulse) or ``"slow"`` (the unstable one).
+        dt: integration step in z (ms).
+        t_stop: longest integration (ms) before a trajectory counts as not running away.
+        solver: ``"rk4"`` or ``"ab5"`` (RK4-started Adams–Bashforth 5, as the notebook).
+        amplitude: distance (mV, along the eigenvector) of the start from rest.
+        rtol: stop when (upper - lower) <= rtol · upper (relative bracket width, in (0, 0.5]).
+        sections: trial speeds per iteration (1: bisection; K: (K+1)-section, for vmap/GPU).
+        max_iterations: cap on refinement iterations.
+        t_record: length (ms) of the returned pulse (0 for its start only).
+        every: keep every ``every``-th step of the returned pulse.
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and any
+            member failed; ``False`` returns NaN speeds with their codes.
 
     Returns:
         A :class:`WaveSpeed`.  Where no pulse of the branch exists (or none could be bracketed)
-        ``found`` is False and the speed is NaN: never a made-up number.
+        the speed is NaN and ``result`` is ``NO_PULSE``: never a made-up number.
 
     Raises:
         ValueError: bad parameters or options, before anything is compiled.
+        jaxneuro.results.NumericalError: (``throw=True``, eager) a member failed.
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> from jaxneuro import wave
+        >>> found = wave.find_wave_speed(jn.cooley_dodge_axon(), dt=0.01, rtol=1e-6)
+        >>> round(float(found.speed), 3), int(found.result)
+        (18.729, 0)
+        >>> from jaxneuro import results
+        >>> hot = jn.cooley_dodge_axon()._replace(membrane=jn.HHParams(EL=10.598, temperature=40.0))
+        >>> none = wave.find_wave_speed(hot, dt=0.005, rtol=1e-6, throw=False)
+        >>> float(none.speed), results.name(none.result)
+        (nan, 'no_pulse')
     """
-    from .cable import validate_axon
-
-    opts = WaveOptions(**options)
-    opts.validate()
-    shape = validate_axon(axon)
-    _validate_start(start, shape)
-    return _batched(_find, axon, start, opts, shape)
-
-
-def _batched(fn, axon, start, opts: WaveOptions, shape: tuple):
-    """Run ``fn`` on one axon, or vmap it over the flattened batch of ``shape``."""
+    shape, numeric, search, record = _prepare(
+        axon, start, branch=branch, dt=dt, t_stop=t_stop, solver=solver, amplitude=amplitude, rtol=rtol,
+        sections=sections, max_iterations=max_iterations, t_record=t_record, every=every,
+    )
+    axon, start = _as_float(axon), _as_float(start)
     if shape == ():
-        return fn(axon, start, *opts)
-    size = int(np.prod(shape))
-    flat = jax.tree.map(lambda leaf: jnp.broadcast_to(jnp.asarray(leaf, float), shape).reshape(size), axon)
-    start_axis = None if start is None or np.ndim(start.v) == 0 else 0
-    if start_axis == 0:
-        start = jax.tree.map(lambda leaf: jnp.reshape(leaf, size), start)
-    result = jax.vmap(lambda a, s: fn(a, s, *opts), in_axes=(0, start_axis))(flat, start)
-    z = result.z[0] if hasattr(result, "z") else None
-    result = jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)
-    return result._replace(z=z) if z is not None else result
+        found = _search_one(axon, _start_flat(start), numeric, config=search)
+        z, ys = _record_one(axon.membrane, found.start, found.gain, numeric.dt, config=record)
+    else:
+        flat_axon, flat_start = _flatten_batch(axon, start, shape)
+        found = _search_many(flat_axon, _start_flat(flat_start), numeric, search)
+        z, ys = _record_many(flat_axon.membrane, found.start, found.gain, numeric.dt, record)
+        found, ys, z = _unflatten_batch(found, shape), _unflatten_batch(ys, shape), z[0]
+    if throw:
+        results.raise_if_failed(found.result, f"wave speed ({branch} branch)")
+    return WaveSpeed(found.speed, found.bracket, found.iterations, found.result, z, _unflat(ys))
 
 
 # ----------------------------------------------------------------------------------------
 # The derivative of the speed, by the implicit function theorem.
 
 
-def _v_at(axon, speed, start, steps, opts: WaveOptions):
+def _v_at(axon, speed, start, steps, numeric: _Numeric, solver: str):
     """V after ``steps`` steps from the start, at ``speed``: a smooth function of both."""
-    y0 = _start(axon, speed, start, opts.amplitude)
-    flow = _flow(axon, speed)
-    if opts.method == "rk4":
-        y = jax.lax.fori_loop(0, steps, lambda _, y: integrators.rk4_step(flow, y, opts.dz), y0)
+    lin = _linearise(axon)
+    gain = _gain(speed, lin.diffusion)
+    y0 = _manifold_flat(lin, gain, numeric.amplitude)[0] if start is None else start
+    return integrators.integrate_until(
+        _field, y0, numeric.dt, steps, _never, solver, args=(axon.membrane, gain)
+    ).y[0]
+
+
+def _parting_steps(axon, start, lower, upper, numeric: _Numeric, solver: str):
+    """Steps until V from the two ends of the bracket differs by ``_PARTING`` mV."""
+    lin = _linearise(axon)
+    gains = _gain(jnp.stack([lower, upper]), lin.diffusion)
+    if start is None:
+        pair = jax.vmap(lambda g: _manifold_flat(lin, g, numeric.amplitude)[0])(gains)
     else:
-        state, _ = integrators.ab5_start(flow, y0, opts.dz)
-        y = jax.lax.fori_loop(4, steps, lambda _, s: integrators.ab5_step(flow, s, opts.dz), state).y
-    return y[0]
+        pair = jnp.stack([start, start])
+    return integrators.integrate_until(
+        _pair_field, pair, numeric.dt, _max_steps(numeric), _parted, solver, args=(axon.membrane, gains)
+    ).steps
 
 
-@partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _speed(axon, start, opts: WaveOptions):
-    return _find(axon, start, *opts).speed
+@partial(jax.jit, static_argnames=("solver",))
+def _sensitivities(axon, start, bracket, speed, numeric: _Numeric, *, solver: str):
+    """∂V/∂(axon, speed, start) at the parting point of the bracket's two trajectories (one
+    forward-mode Jacobian)."""
+    steps = _parting_steps(axon, start, bracket[0], bracket[1], numeric, solver)
+    return jax.jacfwd(partial(_v_at, steps=steps, numeric=numeric, solver=solver), argnums=(0, 1, 2))(
+        axon, speed, start)
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(3,))
+def _speed(axon, start, numeric: _Numeric, config: _Search):
+    found = _search_one(axon, start, numeric, config=config)
+    return found.speed, found.result
 
 
 @_speed.defjvp
-def _speed_jvp(opts, primals, tangents):
+def _speed_jvp(config, primals, tangents):
     """du/dp = -(∂V/∂p) / (∂V/∂u) at the point where the trajectories from the two ends of the
     bracket part.  There the deviation from the pulse is dominated by the one mode that grows
     (which decides the direction of divergence), so the ratio is the derivative of the root of
-    its amplitude; the other modes enter relative to it at ~1e-8 for a 1e-13 bracket."""
-    axon, start = primals
-    axon_dot, start_dot = tangents
-    result = _find(axon, start, *opts)
-    speed = jax.lax.stop_gradient(result.speed)
-    steps = result.reference_steps
-    dv_du = jax.jvp(lambda u: _v_at(axon, u, start, steps, opts), (speed,), (jnp.ones_like(speed),))[1]
+    its amplitude; the other modes enter relative to it at ~1e-8 for a 1e-13 bracket.
+    The numerical options (dt, t_stop, ...) get no derivative (their tangents are ignored)."""
+    axon, start, numeric = primals
+    axon_dot, start_dot, _ = tangents
+    found = _search_one(axon, start, numeric, config=config)
+    speed = jax.lax.stop_gradient(found.speed)
+    dv_da, dv_du, dv_ds = _sensitivities(axon, start, found.bracket, speed, numeric, solver=config.solver)
+    coefficients = (dv_da, dv_ds)
     # Coefficients first, then a dot with the tangents: linear with constant coefficients, so
     # reverse mode can transpose it (it could not transpose the while loop inside).
-    coefficients = jax.jacfwd(lambda a, s: _v_at(a, speed, s, steps, opts), argnums=(0, 1))(axon, start)
     dv = sum(
         jnp.sum(c * t)
         for c, t in zip(jax.tree.leaves(coefficients), jax.tree.leaves((axon_dot, start_dot)))
     )
-    return result.speed, -dv / dv_du
+    no_tangent = np.zeros(np.shape(found.result), dtype=jax.dtypes.float0)
+    return (found.speed, found.result), (-dv / dv_du, no_tangent)
 
 
-def wave_speed(axon: Axon = _REFERENCE_AXON, start: Optional[WaveState] = None, **options) -> Array:
-    """The pulse speed (m/s) as a differentiable function: ``jax.grad`` and ``jax.jacfwd`` of it
-    with respect to any leaf of ``axon`` (and of ``start``) use the implicit function theorem,
-    not differentiation through the bisection.  Same arguments as :func:`find_wave_speed`;
-    NaN where no pulse exists."""
-    from .cable import validate_axon
+def wave_speed(
+    axon: Axon = Axon(),
+    start: Optional[WaveState] = None,
+    *,
+    branch: str = "fast",
+    dt: float = 1e-3,
+    t_stop: float = 40.0,
+    solver: str = "rk4",
+    amplitude: float = 1e-4,
+    rtol: float = 1e-13,
+    sections: int = 1,
+    max_iterations: int = 200,
+    throw: bool = True,
+    return_result: bool = False,
+):
+    """The pulse speed (m/s) as a differentiable function of the axon (and of ``start``).
 
-    opts = WaveOptions(**options)
-    opts.validate()
-    shape = validate_axon(axon)
-    _validate_start(start, shape)
+    ``jax.grad``, ``jax.jacfwd`` and ``jax.jvp`` of it with respect to any leaf of ``axon``
+    (radius µm, ρ Ω·cm, membrane parameters) or ``start`` use the implicit function theorem,
+    not differentiation through the bisection; the numerical options get no derivative.
+    Same arguments as :func:`find_wave_speed` (without the recorded pulse).
+
+    Args:
+        axon, start, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations:
+            as in :func:`find_wave_speed`.
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly on a failure.
+        return_result: also return the int32 result code (for ``jax.grad(..., has_aux=True)``).
+
+    Returns:
+        The speed (m/s; NaN where no pulse was found), of the batch shape of ``axon``; with
+        ``return_result``, ``(speed, result)``.
+
+    Raises:
+        ValueError: bad parameters or options, before anything is compiled.
+        jaxneuro.results.NumericalError: (``throw=True``, eager) a member failed.
+
+    Examples:
+        >>> import jax
+        >>> import jaxneuro as jn
+        >>> from jaxneuro import wave
+        >>> axon = jn.cooley_dodge_axon()
+        >>> speed = lambda a: wave.wave_speed(axon._replace(radius=a), dt=0.01, rtol=1e-10)
+        >>> u, du_da = jax.value_and_grad(speed)(238.0)
+        >>> round(float(du_da * 238.0 / u), 6)  # u ∝ sqrt(radius)
+        0.5
+    """
+    shape, numeric, search, _ = _prepare(
+        axon, start, branch=branch, dt=dt, t_stop=t_stop, solver=solver, amplitude=amplitude, rtol=rtol,
+        sections=sections, max_iterations=max_iterations,
+    )
+    axon, start = _as_float(axon), _as_float(start)
     if shape == ():
-        return _speed(axon, start, opts)
-    return _batched(lambda a, s, *o: _speed(a, s, WaveOptions(*o)), axon, start, opts, shape)
+        speed, result = _speed(axon, _start_flat(start), numeric, search)
+    else:
+        flat_axon, flat_start = _flatten_batch(axon, start, shape)
+        batched = jax.vmap(lambda a, s: _speed(a, s, numeric, search))(flat_axon, _start_flat(flat_start))
+        speed, result = _unflatten_batch(batched, shape)
+    if throw:
+        results.raise_if_failed(result, f"wave speed ({branch} branch)")
+    return (speed, result) if return_result else speed
+
+
+# ----------------------------------------------------------------------------------------
+# The pieces, public for analysis and tests.
+
+
+@jax.jit
+def _wave_rhs(state: WaveState, speed, axon: Axon) -> WaveState:
+    gain = _gain(speed, diffusion_coefficient(axon))
+    return _unflat(_field(_flat(state), (axon.membrane, gain)))
+
+
+def wave_rhs(state: WaveState, speed: ArrayLike, axon: Axon = Axon()) -> WaveState:
+    """d/dz of the travelling-wave state.
+
+    Args:
+        state: the point (:class:`WaveState`; V mV from rest, W mV/ms, gates).
+        speed: the wave speed (m/s).
+        axon: the axon (radius µm, ρ Ω·cm, membrane).
+
+    Returns:
+        The derivative (:class:`WaveState`: mV/ms, mV/ms², 1/ms).
+    """
+    _check_axon(axon)
+    if state is None:
+        raise ValueError("state must be a jaxneuro.wave.WaveState (v, w, n, m, h), got None")
+    _check_start(state, "state")
+    validation.check_number("speed", speed, positive=True, unit="m/s")
+    return _wave_rhs(_as_float(state), _as_float(speed), _as_float(axon))
+
+
+@jax.jit
+def _resting_state(axon: Axon) -> WaveState:
+    return _unflat(_resting_flat(axon))
+
+
+def resting_state(axon: Axon = Axon()) -> WaveState:
+    """The resting point: V at rest (mV from the nominal rest), W = 0, gates at their steady state.
+
+    Args:
+        axon: the axon (only its membrane matters).
+
+    Returns:
+        A :class:`WaveState` (of the batch shape of the membrane parameters).
+    """
+    _check_axon(axon)
+    return _resting_state(_as_float(axon))
+
+
+@jax.jit
+def _unstable_eigenpair(axon: Axon, speed) -> Eigenpair:
+    lin = _linearise(axon)
+    return _eigenpair(lin, _gain(speed, lin.diffusion))
+
+
+def unstable_eigenpair(axon: Axon = Axon(), speed: ArrayLike = 18.73) -> Eigenpair:
+    """The positive eigenvalue of the Jacobian at rest and its right and left eigenvectors.
+
+    At rest the system has exactly one positive real eigenvalue (from the V–W pair); the pulse
+    leaves rest along its eigenvector.  Computed from the characteristic equation of the
+    Jacobian's structure (a scalar Newton iteration), not by an eigensolver, so it is a
+    smooth function of every parameter.
+
+    Args:
+        axon: the axon (one, no batch leaves; use ``jax.vmap`` for many).
+        speed: the wave speed (m/s).
+
+    Returns:
+        An :class:`Eigenpair` (λ in 1/ms; eigenvectors in the order v, w, n, m, h).
+    """
+    if _check_axon(axon) != ():
+        raise ValueError("unstable_eigenpair takes one axon (no batch leaves); use jax.vmap for many")
+    validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
+    return _unstable_eigenpair(_as_float(axon), _as_float(speed))
+
+
+@jax.jit
+def _manifold_start(axon: Axon, speed, amplitude) -> WaveState:
+    lin = _linearise(axon)
+    return _unflat(_manifold_flat(lin, _gain(speed, lin.diffusion), amplitude)[0])
+
+
+def manifold_start(axon: Axon = Axon(), speed: ArrayLike = 18.73, amplitude: float = 1e-4) -> WaveState:
+    """A point on the unstable manifold of rest: rest + ``amplitude`` × right eigenvector.
+
+    Args:
+        axon: the axon (one; use ``jax.vmap`` for many).
+        speed: the wave speed (m/s).
+        amplitude: distance from rest along the eigenvector (mV of V).
+
+    Returns:
+        A :class:`WaveState`.
+    """
+    if _check_axon(axon) != ():
+        raise ValueError("manifold_start takes one axon (no batch leaves); use jax.vmap for many")
+    validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
+    validation.check_number("amplitude", amplitude, positive=True, scalar=True, unit="mV")
+    return _manifold_start(_as_float(axon), _as_float(speed), _as_float(amplitude))
+
+
+class Divergence(NamedTuple):
+    """Which way the trajectory at one trial speed runs away (:func:`divergence_direction`).
+
+    Attributes:
+        direction: +1 if V ran away upwards (above max(E) + 35 mV), -1 downwards (below
+            min(E) - 18 mV), 0 if it stayed within the limits up to ``t_stop`` (int32).
+        z: where it left them (ms); ``t_stop`` when it did not.
+        result: ``SUCCESSFUL``, or ``DIVERGED`` if the state became non-finite (int32).
+    """
+
+    direction: Array
+    z: Array
+    result: Array
+
+
+@partial(jax.jit, static_argnames=("solver",))
+def _divergence(axon, speed, start, numeric: _Numeric, solver: str) -> Divergence:
+    lin = _linearise(axon)
+    gain = _gain(speed, lin.diffusion)
+    y0 = _manifold_flat(lin, gain, numeric.amplitude)[0] if start is None else start
+    stopped = integrators.integrate_until(
+        _field, y0, numeric.dt, _max_steps(numeric), _escaped, solver, args=(axon.membrane, gain)
+    )
+    high, _ = _limits(axon.membrane)
+    direction = jnp.where(stopped.stopped, jnp.where(stopped.y[0] > high, 1, -1), 0).astype(jnp.int32)
+    return Divergence(direction, stopped.steps * numeric.dt, stopped.result)
+
+
+def divergence_direction(
+    axon: Axon = Axon(),
+    speed: ArrayLike = 18.73,
+    start: Optional[WaveState] = None,
+    *,
+    dt: float = 1e-3,
+    t_stop: float = 40.0,
+    solver: str = "rk4",
+    amplitude: float = 1e-4,
+) -> Divergence:
+    """Integrate the travelling-wave system at ``speed`` until V leaves
+    [min(E) - 18, max(E) + 35] mV (the shooting test of :func:`find_wave_speed`).
+
+    Args:
+        axon: the axon (one; use ``jax.vmap`` for many).
+        speed: trial speed (m/s).
+        start: start state (:class:`WaveState`) or ``None`` for the unstable manifold.
+        dt: step (ms).  t_stop: longest integration (ms).
+        solver: ``"rk4"`` or ``"ab5"``.  amplitude: start's distance from rest (mV).
+
+    Returns:
+        A :class:`Divergence` (direction, z in ms, result code).
+    """
+    if _check_axon(axon) != ():
+        raise ValueError("divergence_direction takes one axon (no batch leaves); use jax.vmap for many")
+    _check_start(start)
+    validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
+    _check_numbers(dt, t_stop, amplitude, solver)
+    numeric = _Numeric(jnp.asarray(dt, float), jnp.asarray(t_stop, float), jnp.asarray(amplitude, float),
+                       jnp.asarray(0.0), jnp.asarray(0, jnp.int32))
+    return _divergence(_as_float(axon), _as_float(speed), _as_float(_start_flat(start)), numeric, solver=solver)
+
+
+_speed_estimate = jax.jit(_estimate)
+
+
+def speed_estimate(axon: Axon = Axon()) -> Array:
+    """Dimensional estimate (m/s): Cooley–Dodge's 18.73 m/s scaled by sqrt(D · Q · gNa), with
+    D = a / (2 ρ Cm) and Q the Q10 rate factor; where the bracket of :func:`find_wave_speed`
+    starts.
+
+    Args:
+        axon: the axon (leaves may be batched).
+
+    Returns:
+        The estimate (m/s), of the batch shape of ``axon``.
+    """
+    _check_axon(axon)
+    return _speed_estimate(_as_float(axon))
 
 
 # ----------------------------------------------------------------------------------------
@@ -483,90 +933,123 @@ class PropagationFailure(NamedTuple):
     """The fold where the fast and slow pulses merge and vanish as temperature rises.
 
     Attributes:
-        temperature: the fold temperature (°C), midpoint of ``bracket``.
+        temperature: the fold temperature (°C), midpoint of ``bracket``; NaN on failure.
         bracket: (pulses exist, no pulse) temperatures (°C).
         speed: the speed (m/s) where the two branches meet (centre of the last interval of
             speeds between them).
         iterations: bisection iterations on temperature.
+        result: int32 code: ``SUCCESSFUL``; ``NO_BRACKET`` (no fold inside ``temperatures``);
+            ``NO_PULSE`` (the slow pulse could not be bracketed next to the fold: raise
+            ``t_stop``); ``MAX_ITERATIONS``.
     """
 
     temperature: Array
     bracket: Array
     speed: Array
     iterations: Array
+    result: Array
 
 
 def _with_temperature(axon: Axon, temperature) -> Axon:
     return axon._replace(membrane=axon.membrane._replace(temperature=temperature))
 
 
-@partial(jax.jit, static_argnames=("opts", "tolerance", "points"))
-def _failure(axon, t_exists, t_fails, centre, opts: WaveOptions, tolerance, points=96):
+@partial(jax.jit, static_argnames=("solver", "points", "max_iterations"))
+def _failure(axon, t_exists, t_fails, centre, numeric: _Numeric, atol, *, solver, points=96, max_iterations=60):
     ratios = jnp.geomspace(1 / 1.25, 1.25, points)
 
-    def between(temperature, centre):
-        """Speeds near ``centre`` at which V runs away downwards: between the two pulses."""
+    def side(trial, centre):
+        """-1 (pulses exist) if any speed near ``centre`` runs away downwards, i.e. lies
+        between the two pulses; the centre follows those speeds."""
+        temperature = trial[0]
         speeds = centre * ratios
-        signs = _signs(_with_temperature(axon, temperature), speeds, None, opts.dz, opts.max_z, opts.method,
-                       opts.amplitude)
+        shifted = _with_temperature(axon, temperature)
+        signs = _directions(shifted, _linearise(shifted), None, speeds, numeric, solver)
         inside = signs == -1
         count = jnp.sum(inside)
         mean_log = jnp.sum(jnp.where(inside, jnp.log(speeds), 0.0)) / jnp.maximum(count, 1)
-        return count > 0, jnp.where(count > 0, jnp.exp(mean_log), centre)
+        return jnp.where(count > 0, -1, 1)[None], jnp.where(count > 0, jnp.exp(mean_log), centre)
 
-    def cond(state):
-        lo, hi, _, k = state
-        return (hi - lo > tolerance) & (k < 60)
-
-    def body(state):
-        lo, hi, centre, k = state
-        mid = 0.5 * (lo + hi)
-        exists, new_centre = between(mid, centre)
-        return jnp.where(exists, mid, lo), jnp.where(exists, hi, mid), jnp.where(exists, new_centre, centre), k + 1
-
-    lo, hi, centre, k = jax.lax.while_loop(cond, body, (t_exists, t_fails, centre, 0))
-    return PropagationFailure(0.5 * (lo + hi), jnp.stack([lo, hi]), centre, k)
+    lo, hi, k, result, centre = rootfinding.bisect(side, t_exists, t_fails, centre, atol=atol,
+                                                   max_iterations=max_iterations)
+    return PropagationFailure(jnp.where(result == results.SUCCESSFUL, 0.5 * (lo + hi), jnp.nan),
+                              jnp.stack([lo, hi]), centre, k, result)
 
 
 def propagation_failure(
-    axon: Axon = _REFERENCE_AXON,
+    axon: Axon = Axon(),
     temperatures: ArrayLike = np.arange(6.3, 50.0, 1.25),
-    tolerance: float = 0.005,
-    **options,
+    atol: float = 0.005,
+    *,
+    dt: float = 1e-3,
+    t_stop: float = 40.0,
+    solver: str = "rk4",
+    amplitude: float = 1e-4,
+    throw: bool = True,
 ) -> PropagationFailure:
-    """Locate the temperature (°C) above which no pulse propagates, to ``tolerance``.
+    """Locate the temperature (°C) above which no pulse propagates, to ``atol`` °C.
 
-    A scan over ``temperatures`` (one vmapped call) brackets the temperature where the fast
+    A scan over ``temperatures`` (one vmapped search) brackets the temperature where the fast
     pulse disappears; the slow and fast speeds at the last temperature with a pulse give the
     centre of the interval of speeds between them.  Bisection on temperature then asks, at
     each step, whether any speed on a fine grid around that centre (±25 %, 96 points, 0.5 %
     apart) still lies between two pulses; the centre follows the interval as it shrinks, so
     the test stays sharp up to the fold, where the interval closes like sqrt(T_fold - T).
 
-    Raises:
-        ValueError: bad input, or no fold inside ``temperatures``.
-    """
-    from .cable import validate_axon
+    A host-side driver (it picks the bracket from the scan on the host), not traceable; each
+    of its three compiled programs compiles once per static configuration.
 
-    if validate_axon(axon) != ():
+    Args:
+        axon: one axon (no batch leaves); its temperature is replaced.
+        temperatures: the scan (°C, at least 2, within the accepted range; sorted here).
+        atol: width (°C) of the final temperature bracket.
+        dt, t_stop, solver, amplitude: as in :func:`find_wave_speed`.
+        throw: raise :class:`jaxneuro.results.NumericalError` on a failure; ``False`` returns
+            NaN with the code.
+
+    Returns:
+        A :class:`PropagationFailure`.
+
+    Raises:
+        ValueError: bad input, before anything is compiled.
+        jaxneuro.results.NumericalError: (``throw=True``) no fold inside ``temperatures``, or
+            the slow pulse or the bisection failed.
+    """
+    if _check_axon(axon) != ():
         raise ValueError("propagation_failure takes one axon (no batch leaves)")
-    opts = WaveOptions(**options)
-    opts.validate()
-    if not (np.isfinite(tolerance) and tolerance > 0):
-        raise ValueError(f"tolerance must be a positive number of °C, got {tolerance!r}")
-    temperatures = np.sort(np.asarray(temperatures, dtype=float))
+    validation.check_number("temperatures", temperatures)
+    temperatures = np.sort(np.ravel(np.asarray(temperatures, dtype=float)))
+    validation.check_temperature("temperatures", temperatures)
+    if temperatures.size < 2:
+        raise ValueError(f"temperatures must hold at least 2 values (°C), got {temperatures.size}")
+    validation.check_number("atol", atol, positive=True, scalar=True, unit="°C")
+    shape, numeric, search, _ = _prepare(axon, None, branch="fast", dt=dt, t_stop=t_stop, solver=solver,
+                                         amplitude=amplitude, rtol=1e-4, sections=1, max_iterations=200)
+    axon = _as_float(axon)
     scan_axon = _with_temperature(axon, jnp.asarray(temperatures))
-    fast = find_wave_speed(scan_axon, **opts._replace(branch="fast")._asdict())
-    found = np.asarray(fast.found)
-    if not found[0] or found.all():
-        raise ValueError(
-            f"no propagation failure between {temperatures[0]} and {temperatures[-1]} °C "
-            f"(a pulse exists at {'every' if found.all() else 'no'} scanned temperature at the lowest end)"
-        )
-    i = int(np.argmin(found)) - 1  # last temperature with a pulse
+    scan_axon = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, temperatures.shape), scan_axon)
+    fast = _search_many(scan_axon, None, numeric, search)
+    exists = np.isfinite(np.asarray(fast.bracket[:, 0]))
+
+    def failed(code, text):
+        if throw:
+            raise results.NumericalError(f"propagation failure: {text}", code)
+        nan = jnp.asarray(np.nan)
+        return PropagationFailure(nan, jnp.stack([nan, nan]), nan, jnp.asarray(0), jnp.asarray(code, jnp.int32))
+
+    if not exists[0] or exists.all():
+        return failed(results.NO_BRACKET, f"no fold between {temperatures[0]} and {temperatures[-1]} °C (a pulse "
+                                          f"exists at {'every' if exists.all() else 'no'} scanned temperature at "
+                                          f"the {'top' if exists.all() else 'bottom'}); widen temperatures")
+    i = int(np.argmin(exists)) - 1  # last temperature with a pulse
     t_exists = temperatures[i]
-    slow = find_wave_speed(_with_temperature(axon, t_exists), **opts._replace(branch="slow")._asdict())
-    if not bool(slow.found):
-        raise ValueError(f"the slow pulse could not be bracketed at {t_exists} °C; raise max_z")
-    centre = jnp.sqrt(fast.speed[i] * slow.speed)
-    return _failure(axon, jnp.asarray(t_exists), jnp.asarray(temperatures[i + 1]), centre, opts, float(tolerance))
+    slow = _search_one(_with_temperature(axon, jnp.asarray(t_exists)), None, numeric._replace(branch=jnp.asarray(1, jnp.int32)),
+                       config=search)
+    if not np.isfinite(float(slow.bracket[0])):
+        return failed(results.NO_PULSE, f"the slow pulse could not be bracketed at {t_exists} °C; raise t_stop")
+    centre = np.sqrt(np.mean(np.asarray(fast.bracket)[i]) * np.mean(np.asarray(slow.bracket)))
+    out = _failure(axon, jnp.asarray(t_exists), jnp.asarray(temperatures[i + 1]), centre, numeric,
+                   jnp.asarray(atol, float), solver=solver)
+    if throw:
+        results.raise_if_failed(out.result, "propagation failure (bisection on temperature)")
+    return out
