@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebook_numpy  # noqa: E402
+from jaxneuro import notebook_reference as notebook_numpy
 from timing import timed  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402

@@ -17,6 +17,9 @@ import json
 import sys
 import time
 
+from . import validation
+from .output import json_text
+
 
 def _add_axon_arguments(p) -> None:
     """Radius, ρ and the membrane parameters (defaults: Cooley & Dodge, the notebook's β_m)."""
@@ -70,109 +73,149 @@ def _cable_parser(sub):
 
 
 def _run_cable(args) -> int:
-    from . import cable
+    from . import cable, results
 
     boundary = {"sealed": cable.Boundary.sealed(), "clamped": cable.Boundary.clamped(0.0)}
     grid = cable.Grid(args.length, args.dx, args.dt, args.t_stop, boundary[args.left], boundary[args.right])
     axon = _axon_from(args)
+    cable.validate_axon(axon)
+    for name in ("stim_start", "stim_duration", "stim_position", "stim_width", "x1", "x2"):
+        validation.check_number(f"--{name.replace('_', '-')}", getattr(args, name), unit="ms or µm")
+    if not 0.0 <= args.stim_position <= grid.length:
+        raise ValueError(f"--stim-position must lie on the cable, in [0, {grid.length:g}] µm, got {args.stim_position:g}")
+    for name in ("x1", "x2"):
+        if not 0.0 <= getattr(args, name) <= grid.length:
+            raise ValueError(f"--{name} must lie on the cable, in [0, {grid.length:g}] µm, got {getattr(args, name):g}")
+    if not args.x1 < args.x2:
+        raise ValueError(f"need --x1 < --x2, got {args.x1:g} and {args.x2:g} µm")
     if args.stim_current is not None:
         stimulus = cable.Stimulus(args.stim_current, args.stim_start, args.stim_duration, args.stim_position, args.stim_width)
     else:
-        node = int(round(args.stim_position / args.dx))
+        validation.check_number("--stim-density", args.stim_density, unit="µA/cm²")
+        node = args.stim_position / args.dx
+        if abs(node - round(node)) > 1e-9:
+            raise ValueError(f"--stim-density puts the current on one node: --stim-position ({args.stim_position:g} µm) "
+                             f"must be a node, a multiple of --dx ({args.dx:g} µm); or give --stim-current (nA)")
         stimulus = cable.Stimulus.from_density(args.stim_density, args.radius, args.dx, args.stim_duration,
-                                               args.stim_start, node=node, n_nodes=grid.n_nodes)._replace(width=args.stim_width)
-    record = cable.Record.reductions()
+                                               args.stim_start, node=int(round(node)),
+                                               n_nodes=grid.n_nodes)._replace(width=args.stim_width)
+    options = dict(record=cable.Record.reductions())
+    cable.validate_cable_input(axon, grid, stimulus, options["record"])  # every check before the first run
     start = time.perf_counter()
-    sol = cable.simulate_cable(axon, grid, stimulus, record=record)
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    sol = cable.simulate_cable(axon, grid, stimulus, record=record)
+    sol = cable.simulate_cable(axon, grid, stimulus, **options, throw=True)
     wall = time.perf_counter() - start
+    velocity = cable.conduction_velocity(sol, args.x1, args.x2, throw=False)
+    code = int(cable.arrival_result(sol, args.x2)) or int(cable.arrival_result(sol, args.x1))  # peak times
     result = {
-        "velocity_m_per_s": None,
+        "velocity_m_per_s": float(velocity),
+        "result": results.name(code),
         "peak_mV_max": float(sol.peak_v.max()),
         "peak_mV_mid": float(sol.peak_v[grid.n_nodes // 2]),
         "compartments": grid.n_nodes,
         "steps": grid.n_steps,
         "stimulus_nA": float(stimulus.amplitude),
-        "wall_seconds": wall,
-        "wall_seconds_first_call_with_compile": first,
+        "wall_seconds_with_compile": wall,
     }
-    try:
-        result["velocity_m_per_s"] = float(cable.conduction_velocity(sol, args.x1, args.x2))
-    except ValueError as err:
-        result["velocity_error"] = str(err)
+    if code:
+        result["velocity_m_per_s_reason"] = results.message(code)
     if args.richardson:
         cv = cable.converged_velocity(axon, grid, stimulus, args.x1, args.x2)
-        result["richardson"] = cv._asdict()
+        result["richardson"] = {"velocity_m_per_s": cv.velocity, "error_estimate_m_per_s": cv.error_estimate,
+                                "observed_order": cv.observed_order, "velocities_m_per_s": cv.velocities,
+                                "dx_um": cv.dx, "dt_ms": cv.dt}
     if args.json:
-        print(json.dumps(result, default=float))
+        print(json_text(result))
     else:
-        v = result["velocity_m_per_s"]
         print(f"cable: {grid.n_nodes} compartments x {grid.n_steps} steps, stimulus {result['stimulus_nA']:.1f} nA")
-        print(f"  velocity {args.x1:g}-{args.x2:g} µm: " + (f"{v:.6f} m/s" if v is not None else result["velocity_error"]))
+        v = result["velocity_m_per_s"]
+        print(f"  velocity {args.x1:g}-{args.x2:g} µm: " + (f"{v:.6f} m/s" if not code else results.message(code)))
         print(f"  peak: {result['peak_mV_mid']:.3f} mV mid-cable, {result['peak_mV_max']:.3f} mV max")
         if args.richardson:
             cv = result["richardson"]
-            print(f"  Richardson: {cv['velocity']:.8f} ± {cv['error_estimate']:.1e} m/s (order {cv['observed_order']:.2f})")
-        print(f"  wall {wall * 1e3:.1f} ms (first call with compile {first:.2f} s)")
-    return 0
+            print(f"  Richardson: {cv['velocity_m_per_s']:.8f} ± {cv['error_estimate_m_per_s']:.1e} m/s "
+                  f"(order {cv['observed_order']:.2f})")
+        print(f"  wall {wall:.2f} s (one run, compilation included)")
+    return 3 if code else 0  # the velocity asked for does not exist
 
 
 def _speed_parser(sub):
     p = sub.add_parser("speed", help="find the travelling-wave speed automatically (shooting + bisection)",
                        description="Find the speed of the H&H travelling pulse (notebook eq. 44) from the unstable "
-                                   "manifold of rest, to a relative bracket of --rtol. Defaults: Cooley & Dodge's axon.")
+                                   "manifold of rest, to a relative bracket of --rtol, and the slow (unstable) pulse. "
+                                   "Defaults: Cooley & Dodge's axon. Exit code 3 when no fast pulse exists.")
     _add_axon_arguments(p)
     n = p.add_argument_group("numerics")
-    n.add_argument("--dz", type=float, default=1e-3, help="integration step (ms) [0.001]")
-    n.add_argument("--method", choices=("rk4", "ab5"), default="rk4", help="integrator [rk4]")
+    n.add_argument("--dt", type=float, default=1e-3, help="integration step in z = t - x/u (ms) [0.001]")
+    n.add_argument("--t-stop", type=float, default=40.0,
+                   help="longest trajectory (ms) before it counts as not running away [40]")
+    n.add_argument("--solver", choices=("rk4", "ab5"), default="rk4", help="integrator [rk4]")
     n.add_argument("--rtol", type=float, default=1e-13, help="relative bracket width [1e-13]")
-    n.add_argument("--max-z", type=float, default=40.0, help="longest trajectory (ms) [40]")
+    n.add_argument("--amplitude", type=float, default=1e-4,
+                   help="start's distance from rest along the unstable eigenvector (mV) [1e-4]")
     n.add_argument("--sections", type=int, default=1, help="trial speeds per iteration (1: bisection) [1]")
+    n.add_argument("--max-iterations", type=int, default=200, help="cap on bisection iterations [200]")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_run_speed)
 
 
 def _run_speed(args) -> int:
-    from . import wave
+    from . import results, wave
 
+    # Every check before the first compilation, with the flags' names.
+    validation.check_number("--dt", args.dt, positive=True, unit="ms")
+    validation.check_number("--t-stop", args.t_stop, positive=True, unit="ms")
+    if not args.dt < args.t_stop:
+        raise ValueError(f"--dt ({args.dt:g} ms) must be smaller than --t-stop ({args.t_stop:g} ms)")
+    validation.check_number("--rtol", args.rtol, positive=True, upper=0.5)
+    validation.check_number("--amplitude", args.amplitude, positive=True, unit="mV")
+    validation.check_integer("--sections", args.sections, minimum=1)
+    validation.check_integer("--max-iterations", args.max_iterations, minimum=1)
     axon = _axon_from(args)
-    options = dict(dz=args.dz, method=args.method, rtol=args.rtol, max_z=args.max_z, sections=args.sections)
+    options = dict(dt=args.dt, t_stop=args.t_stop, solver=args.solver, rtol=args.rtol, amplitude=args.amplitude,
+                   sections=args.sections, max_iterations=args.max_iterations, t_record=0.0, throw=False)
     start = time.perf_counter()
-    fast = wave.find_wave_speed(axon, **options)
+    fast = wave.find_wave_speed(axon, **options)  # validates the axon before compiling
     slow = wave.find_wave_speed(axon, branch="slow", **options)
     wall = time.perf_counter() - start
 
+    code, slow_code = int(fast.result), int(slow.result)
     result = {
-        "pulse": bool(fast.found),
-        "speed_m_per_s": float(fast.speed) if bool(fast.found) else None,
-        "bracket_m_per_s": [float(b) for b in fast.bracket] if bool(fast.found) else None,
+        "pulse": code == results.SUCCESSFUL,
+        "speed_m_per_s": float(fast.speed),
+        "bracket_m_per_s": [float(b) for b in fast.bracket],
         "iterations": int(fast.iterations),
-        "slow_speed_m_per_s": float(slow.speed) if bool(slow.found) else None,
-        "slow_bracket_m_per_s": [float(b) for b in slow.bracket] if bool(slow.found) else None,
+        "result": results.name(code),
+        "slow_speed_m_per_s": float(slow.speed),
+        "slow_bracket_m_per_s": [float(b) for b in slow.bracket],
+        "slow_result": results.name(slow_code),
         "wall_seconds_with_compile": wall,
     }
+    if code:
+        result["speed_m_per_s_reason"] = results.message(code)
+    if slow_code:
+        result["slow_speed_m_per_s_reason"] = results.message(slow_code)
     if args.json:
-        print(json.dumps(result))
-    elif not result["pulse"]:
-        print("no travelling pulse found for these parameters (none could be bracketed)")
+        print(json_text(result))
+    elif code:
+        print(f"jaxneuro: error: wave speed: {results.message(code)}", file=sys.stderr)
     else:
         print(f"speed: {result['speed_m_per_s']:.12f} m/s  (bracket {result['bracket_m_per_s'][0]:.15g} – "
               f"{result['bracket_m_per_s'][1]:.15g}, {result['iterations']} iterations)")
-        slow_text = f"{result['slow_speed_m_per_s']:.12f} m/s" if result["slow_speed_m_per_s"] else "not found"
+        slow_text = f"{result['slow_speed_m_per_s']:.12f} m/s" if not slow_code else results.message(slow_code)
         print(f"slow (unstable) pulse: {slow_text}")
-    return 0
+    return 3 if code else 0
 
 
 def _extracellular_parser(sub):
     p = sub.add_parser("extracellular", help="extracellular potential of an axon's spike over radii and distances",
                        description="Peak extracellular potential (line source, eq. 10) of a spike for a grid of "
-                                   "axon radii and electrode distances, from one simulated 1 µm profile (ρ 150 Ω·cm, "
-                                   "30 °C) widened by sqrt(radius).")
+                                   "axon radii and electrode distances, from one simulated 1 µm profile (the "
+                                   "notebook's section-4 axon: ρ 150 Ω·cm, 30 °C) widened by sqrt((a/ρ) / (1 µm / "
+                                   "150 Ω·cm)).")
     p.add_argument("--radii", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0], help="axon radii (µm)")
     p.add_argument("--distances", type=float, nargs="+", default=[25.0, 50.0, 100.0, 200.0],
-                   help="electrode distances from the axis (µm)")
+                   help="electrode distances from the axis (µm), each >= every radius")
+    p.add_argument("--rho", type=float, default=150.0, help="intracellular resistivity (Ω·cm) [150]")
     p.add_argument("--sigma-e", type=float, default=0.3, help="extracellular conductivity (S/m) [0.3]")
     p.add_argument("--notebook-units", action="store_true",
                    help="the notebook's numbers: a² ∫ kernel·V du over ±1000 µm, profile centred on its highest node")
@@ -186,44 +229,56 @@ def _run_extracellular(args) -> int:
     from . import extracellular as ex
     from .reproduce import notebook_profile_run
 
-    ex.check_sweep_input(args.radii, args.distances)
-    if not (np.isfinite(args.sigma_e) and args.sigma_e > 0):
-        raise ValueError(f"--sigma-e must be > 0 S/m, got {args.sigma_e}")
-    profile, _ = notebook_profile_run(1.0)
+    axon = ex.NOTEBOOK_AXON._replace(radius=np.asarray(args.radii, float), rho=args.rho)
     options = {"sigma_e": args.sigma_e}
     if args.notebook_units:
-        profile = ex.SpikeProfile.from_samples(profile.x, profile.v, 1.0, centre="node")
-        options.update(units="notebook", window=(-1000.0, 1000.0))
+        options.update(units="notebook", limits=(-1000.0, 1000.0))
+    # Every check before the simulation.
+    ex.check_sweep_input(axon, args.distances, **options,
+                         names={"axon.radius": "--radii", "axon.rho": "--rho", "distances": "--distances",
+                                "sigma_e": "--sigma-e"})
+    profile, _ = notebook_profile_run(1.0)
+    if args.notebook_units:
+        profile = ex.SpikeProfile.from_samples(profile.x, profile.v, profile.axon, centre="node")
     start = time.perf_counter()
-    result = ex.sweep(profile, args.radii, args.distances, **options)
+    result = ex.sweep(profile, axon, np.asarray(args.distances, float), **options)
+    result.value.block_until_ready()
     wall = time.perf_counter() - start
     out = {
         "units": "notebook (a² ∫ kernel·V du)" if args.notebook_units else "µV",
         "radii_um": args.radii,
         "distances_um": args.distances,
-        "phi": np.asarray(result.value).tolist(),
-        "quadrature_error": np.asarray(result.error).tolist(),
+        "rho_ohm_cm": args.rho,
+        "sigma_e_S_per_m": args.sigma_e,
+        "phi": np.asarray(result.value),
+        "quadrature_error": np.asarray(result.error),
         "wall_seconds_with_compile": wall,
     }
-    if len(args.radii) > 1 and len(args.distances) > 1:
+    if len(set(args.radii)) == len(args.radii) > 1 and len(set(args.distances)) == len(args.distances) > 1:
         fit = ex.fit_exponents(args.radii, args.distances, result.value)
-        out["exponent_radius_per_distance"] = fit.p.tolist()
-        out["exponent_distance_per_radius"] = fit.q.tolist()
+        out["exponent_radius_per_distance"] = fit.p
+        out["exponent_distance_per_radius"] = fit.q
     if args.json:
-        print(json.dumps(out))
+        print(json_text(out))
         return 0
     print(f"Φe ({out['units']}); rows: radius (µm), columns: distance (µm)")
     print("radius " + " ".join(f"{d:>11.1f}" for d in args.distances))
-    for a, row in zip(args.radii, out["phi"]):
+    for a, row in zip(args.radii, np.asarray(result.value)):
         print(f"{a:>6.2f} " + " ".join(f"{x:>11.5g}" for x in row))
     return 0
 
 
 def _population_arguments(p, default_preset: str) -> None:
+    """The preset and its overrides, named as Wilson & Cowan (1972): h_E, h_I, tau_E, tau_I, c1..c4."""
     p.add_argument("--preset", choices=("homoclinic", "snic"), default=default_preset,
                    help=f"the notebook's parameter set [{default_preset}]")
-    for name in ("h_ex", "h_in", "tau_ex", "tau_in", "c2", "c4", "c_EE", "c_EI"):
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float, help=f"override {name}")
+    g = p.add_argument_group("parameters (override the preset)")
+    for name, what in (("h_E", "input to E (unitless)"), ("h_I", "input to I (unitless)"),
+                       ("tau_E", "time constant of E (model time unit, > 0)"),
+                       ("tau_I", "time constant of I (model time unit, > 0)"),
+                       ("c1", "E->E coupling (unitless)"), ("c2", "I->E coupling (unitless)"),
+                       ("c3", "E->I coupling (unitless)"), ("c4", "I->I coupling (unitless)")):
+        g.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float, help=what)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -232,17 +287,25 @@ def _population_params(args):
 
     params = pop.preset(args.preset)
     changes = {k: getattr(args, k) for k in pop.PopulationParams._fields if getattr(args, k) is not None}
-    return params._replace(**changes)
+    params = params._replace(**changes)
+    pop.validate(params, scalar=True)
+    return params
 
 
 def _population_parser(sub):
     p = sub.add_parser("population", help="simulate the E/I population oscillator (adaptive solver)",
                        description="Simulate the excitatory/inhibitory population oscillator of the notebook "
-                                   "(diffrax Tsit5, rtol 1e-10) and measure its oscillation.")
+                                   "(Wilson & Cowan 1972 names; diffrax Tsit5 at rtol 1e-10 by default) and "
+                                   "measure its oscillation. Times are in the model's time unit (that of tau).")
     _population_arguments(p, "homoclinic")
-    p.add_argument("--start", type=float, nargs=2, default=[1.088, 1.071], help="initial (E, I) [1.088 1.071]")
-    p.add_argument("--t-stop", type=float, default=10.0, help="duration [10]")
-    p.add_argument("--samples-per-unit", type=int, default=1000, help="output sampling [1000]")
+    p.add_argument("--start", type=float, nargs=2, default=[1.088, 1.071], metavar=("E", "I"),
+                   help="initial (E, I) (unitless) [1.088 1.071]")
+    p.add_argument("--t-stop", type=float, default=10.0, help="duration (model time unit) [10]")
+    p.add_argument("--samples-per-unit", type=int, default=1000, help="output samples per unit of time [1000]")
+    p.add_argument("--solver", choices=("tsit5", "rk4"), default="tsit5", help="integrator [tsit5]")
+    p.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance of tsit5 [1e-10]")
+    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance of tsit5 [1e-12]")
+    p.add_argument("--dt", type=float, default=1e-3, help="rk4 step (model time unit) [0.001]")
     p.set_defaults(func=_run_population)
 
 
@@ -252,32 +315,46 @@ def _run_population(args) -> int:
     from . import population as pop
 
     params = _population_params(args)
-    run = pop.simulate(params, args.start, args.t_stop, args.samples_per_unit)
+    options = dict(solver=args.solver, rtol=args.rtol, atol=args.atol, dt=args.dt)
+    # Every input is checked (ValueError) before anything is compiled or run.
+    pop.check_simulation(params, args.start, args.t_stop, args.samples_per_unit, **options)
+    run = pop.simulate(params, args.start, args.t_stop, args.samples_per_unit, **options)
     osc = pop.oscillation(params, args.start)
+    end = np.asarray(run.state[-1])
+    oscillating = bool(osc.oscillating)
     out = {
-        "end_state": [float(v) for v in np.asarray(run.y[-1])],
-        "t_stop": args.t_stop,
+        "preset": args.preset,
+        "parameters": {f"{k}_model_time" if k.startswith("tau") else f"{k}_unitless": float(v)
+                       for k, v in params._asdict().items()},
+        "start_E_I_unitless": [float(v) for v in args.start],
+        "end_E_I_unitless": [float(v) for v in end],
+        "t_stop_model_time": args.t_stop,
+        "solver": args.solver,
         "solver_steps": int(run.steps),
-        "oscillating": bool(osc.oscillating),
-        "period": float(osc.period) if bool(osc.oscillating) else None,
-        "amplitude_E": float(osc.amplitude_x),
+        "oscillating": oscillating,
+        "period_model_time": float(osc.period) if oscillating else None,
+        "amplitude_E_unitless": float(osc.amplitude_E),
+        "amplitude_I_unitless": float(osc.amplitude_I),
     }
+    if not oscillating:
+        out["period_model_time_reason"] = "no oscillation: the run settles on a fixed point"
     if args.json:
-        print(json.dumps(out))
+        print(json_text(out))
     else:
-        period = f"{out['period']:.6f}" if out["period"] else "none (goes to a fixed point)"
-        print(f"end of run: E = {out['end_state'][0]:.6f}, I = {out['end_state'][1]:.6f}; period {period}")
+        period = f"{out['period_model_time']:.6f}" if oscillating else "none (goes to a fixed point)"
+        print(f"end of run (t = {args.t_stop:g}): E = {end[0]:.6f}, I = {end[1]:.6f}; period {period}")
     return 0
 
 
 def _phase_plane_parser(sub):
-    p = sub.add_parser("phase-plane", help="fixed points, their types, speed statistics and the saddle-node",
+    p = sub.add_parser("phase-plane", help="fixed points, their types, speed statistics and the saddle-nodes",
                        description="Phase-plane analysis of the E/I oscillator on a window (default: the "
-                                   "notebook's 25 x 25 grid over [-10, 10] x [-20, 10]).")
+                                   "notebook's 25 x 25 grid over E in [-10, 10], I in [-20, 10]).")
     _population_arguments(p, "snic")
     p.add_argument("--window", type=float, nargs=4, default=[-10.0, 10.0, -20.0, 10.0],
-                   help="x_min x_max y_min y_max [-10 10 -20 10]")
-    p.add_argument("--grid", type=int, nargs=2, default=[25, 25], help="points along E and I [25 25]")
+                   metavar=("E_MIN", "E_MAX", "I_MIN", "I_MAX"), help="window (unitless) [-10 10 -20 10]")
+    p.add_argument("--points", type=int, nargs=2, default=[25, 25], metavar=("N_E", "N_I"),
+                   help="samples of the speed statistics along E and I [25 25]")
     p.set_defaults(func=_run_phase_plane)
 
 
@@ -287,33 +364,40 @@ def _run_phase_plane(args) -> int:
     from . import population as pop
 
     params = _population_params(args)
-    grid = pop.Grid2D(*args.window, *args.grid)
-    speed = np.asarray(pop.field(params, grid).speed)
-    points = pop.fixed_points(params, grid)
-    folds = pop.saddle_nodes(params, grid)
+    window = pop.Grid2D(*args.window, *args.points)
+    pop.check_phase_plane(params, window)
+    speed = np.asarray(pop.field(params, window).speed)
+    points = pop.fixed_points(params, window)
+    folds = pop.saddle_nodes(params, window)
     out = {
-        "fixed_points": [{"E": p.x, "I": p.y, "type": p.kind, "residual": p.residual,
-                          "eigenvalues": [[float(np.real(e)), float(np.imag(e))] for e in p.eigenvalues]}
+        "preset": args.preset,
+        "window_E_I_unitless": list(args.window),
+        "fixed_points": [{"E_unitless": p.E, "I_unitless": p.I, "type": p.kind,
+                          "residual_per_model_time": p.residual,
+                          "eigenvalues_per_model_time": [[float(np.real(e)), float(np.imag(e))] for e in p.eigenvalues]}
                          for p in points],
-        "speed": {"min": float(speed.min()), "max": float(speed.max()), "mean": float(speed.mean())},
-        "saddle_node_h_ex": [f.h_ex for f in folds],
+        "speed_per_model_time": {"min": float(speed.min()), "max": float(speed.max()), "mean": float(speed.mean())},
+        "saddle_node_h_E_unitless": [f.h_E for f in folds],
     }
     if args.json:
-        print(json.dumps(out))
+        print(json_text(out))
         return 0
-    print(f"speed: min {out['speed']['min']:.4f}, max {out['speed']['max']:.4f}, mean {out['speed']['mean']:.4f}")
-    for p in out["fixed_points"]:
-        print(f"fixed point E = {p['E']:.8f}, I = {p['I']:.8f}: {p['type']} (|f| = {p['residual']:.1e})")
-    print("saddle-nodes at h_ex = " + ", ".join(f"{h:.10f}" for h in out["saddle_node_h_ex"]))
+    speed = out["speed_per_model_time"]
+    print(f"speed (1/time): min {speed['min']:.4f}, max {speed['max']:.4f}, mean {speed['mean']:.4f}")
+    for p in points:
+        print(f"fixed point E = {p.E:.8f}, I = {p.I:.8f}: {p.kind} (|f| = {p.residual:.1e})")
+    print("saddle-nodes at h_E = " + ", ".join(f"{h:.10f}" for h in out["saddle_node_h_E_unitless"]))
     return 0
 
 
 def _reproduce_parser(sub):
-    p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json")
+    p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json",
+                       description="Reproduce the notebooks' results and the checks beyond them: figures (PNG) and "
+                                   "summary.json in --out (a new or empty folder, or an earlier output of jaxneuro).")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
     p.add_argument("--only", nargs="+", choices=("cable", "wave", "extracellular", "population"),
-                   help="run only these sections (default: all; the wave section takes ~3 of the ~4 minutes)")
+                   help="run only these sections (default: all)")
     p.set_defaults(func=_run_reproduce)
 
 
@@ -326,20 +410,51 @@ def _run_reproduce(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="jaxneuro", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line ``jaxneuro: error: ...`` (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"jaxneuro: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``jaxneuro`` argument parser (all subcommands)."""
+    from . import __version__
+
+    parser = _Parser(prog="jaxneuro", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"jaxneuro {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _reproduce_parser(sub)
     _cable_parser(sub)
     _speed_parser(sub)
     _extracellular_parser(sub)
     _population_parser(sub)
     _phase_plane_parser(sub)
-    args = parser.parse_args(argv)
+    for command in sub.choices.values():  # --debug also after the command's name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the full traceback of an error")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``jaxneuro`` command; returns the exit code: 0 success, 2 bad input, 3 a numerical
+    failure (divergence, no pulse where one was required).  Errors are one line
+    ``jaxneuro: error: ...`` on stderr; ``--debug`` shows the traceback instead."""
+    from .results import NumericalError
+
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as err:
-        print(f"jaxneuro {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, NumericalError) as err:
+        if args.debug:
+            raise
+        print(f"jaxneuro: error: {err}", file=sys.stderr)
+        return 3 if isinstance(err, NumericalError) else 2
+    except OSError as err:  # output that cannot be written
+        if args.debug:
+            raise
+        print(f"jaxneuro: error: {err}", file=sys.stderr)
         return 2
 
 

@@ -139,7 +139,14 @@ def speed_temperature_figure(result):
 
 
 def extracellular_figures(study) -> dict:
-    """Notebook Figs. 5–9 and the extracellular waveform over time, keyed by file name."""
+    """Notebook Figs. 5–9 and the extracellular waveform over time, keyed by file name.
+
+    Args:
+        study: a :class:`jaxneuro.reproduce.ExtracellularStudy` (profiles in µm and mV, Φ_e in µV).
+
+    Returns:
+        ``{file name: matplotlib Figure}``.
+    """
     figs = {}
     p1, p4 = study.profile, study.profile_4um
 
@@ -164,7 +171,7 @@ def extracellular_figures(study) -> dict:
     fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
     u = np.linspace(-4000, 1000, 5001)
     for radius, colour in ((0.5, "tab:blue"), (1.0, "k"), (2.0, "tab:red")):
-        ax.plot(u, p1.spline(radius)(u), color=colour, lw=2, label=f"a = {radius} µm")
+        ax.plot(u, p1.spline(p1.axon._replace(radius=radius))(u), color=colour, lw=2, label=f"a = {radius} µm")
     ax.set_xlabel("Position from the peak (µm)")
     ax.set_ylabel("ΔV (mV)")
     ax.set_title("Spline of the 1 µm profile widened by sqrt(a) (notebook Fig. 7)", fontsize=9)
@@ -213,19 +220,20 @@ _KIND_STYLE = {"saddle": ("X", "tab:orange"), "stable node": ("o", "tab:green"),
 
 def population_figures(study) -> dict:
     """Time course + phase portrait, speed heatmap + quiver + nullclines + fixed points,
-    streamplot, bifurcation diagrams (h_ex; (h_ex, h_in)), period against distance to onset."""
+    streamplot, bifurcation diagrams (h_E; (h_E, h_I)), period against distance to onset.
+    Host-side (matplotlib); E, I unitless, times in the model's time unit."""
     from . import population as pop
 
     figs = {}
     run = study.run
     fig, ax = plt.subplots(ncols=2, figsize=(9, 3.4), constrained_layout=True)
-    ax[0].plot(run.t, run.y[:, 0], color="red", label="Excitatory")
-    ax[0].plot(run.t, run.y[:, 1], color="deepskyblue", label="Inhibitory")
-    ax[0].set_xlabel("Time")
+    ax[0].plot(run.t, run.E, color="red", label="Excitatory E")
+    ax[0].plot(run.t, run.I, color="deepskyblue", label="Inhibitory I")
+    ax[0].set_xlabel("Time (model time unit)")
     ax[0].legend(loc="lower right", fontsize=8)
-    ax[1].plot(run.y[:, 1], run.y[:, 0], color="magenta")
-    ax[1].set_xlabel("Inhibitory")
-    ax[1].set_ylabel("Excitatory")
+    ax[1].plot(run.I, run.E, color="magenta")
+    ax[1].set_xlabel("Inhibitory I")
+    ax[1].set_ylabel("Excitatory E")
     fig.suptitle(f"Population oscillations, homoclinic preset (end of run {np.round(study.end, 3)})", fontsize=10)
     figs["population_time_course_and_phase_portrait.png"] = fig
 
@@ -233,53 +241,53 @@ def population_figures(study) -> dict:
     f = study.field
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
     im = ax.imshow(np.asarray(f.speed), extent=[-10, 10, -20, 10], origin="lower", cmap="hot", alpha=0.7)
-    ax.quiver(f.X, f.Y, f.DX, f.DY, color="white", angles="xy", scale_units="xy", scale=50, width=0.004, alpha=0.8)
+    ax.quiver(f.E, f.I, f.dE_dt, f.dI_dt, color="white", angles="xy", scale_units="xy", scale=50, width=0.004, alpha=0.8)
     fig.colorbar(im, ax=ax, shrink=0.6, label="Speed |f|")
     ax.plot(*pop.x_nullcline_curve(params), "c--", lw=2, label="dE/dt = 0")
     x = np.linspace(-10, 10, 2001)
     ax.plot(x, np.asarray(pop.y_nullcline(x, params)), "--", color="lime", lw=2, label="dI/dt = 0")
     for p in study.fixed_points["snic"]:
         marker, colour = _KIND_STYLE[p.kind]
-        ax.plot(p.x, p.y, marker, color=colour, ms=10, mec="k", label=p.kind)
+        ax.plot(p.E, p.I, marker, color=colour, ms=10, mec="k", label=p.kind)
     ax.set_xlim(-10, 10)
     ax.set_ylim(-20, 10)
-    ax.set_xlabel("Excitatory")
-    ax.set_ylabel("Inhibitory")
+    ax.set_xlabel("Excitatory E")
+    ax.set_ylabel("Inhibitory I")
     ax.set_title("SNIC preset: speed, vector field, exact nullclines, fixed points", fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     figs["population_speed_quiver_nullclines.png"] = fig
 
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
     fine = pop.field(params, pop.Grid2D(-10, 10, -20, 10, 200, 300))
-    strm = ax.streamplot(np.asarray(fine.X), np.asarray(fine.Y), np.asarray(fine.DX), np.asarray(fine.DY),
+    strm = ax.streamplot(np.asarray(fine.E), np.asarray(fine.I), np.asarray(fine.dE_dt), np.asarray(fine.dI_dt),
                          color=np.asarray(fine.speed), cmap="plasma", linewidth=1.2, density=1.2, arrowstyle="->")
     fig.colorbar(strm.lines, ax=ax, shrink=0.6, label="Speed |f|")
     ax.set_xlim(-10, 10)
     ax.set_ylim(-20, 10)
-    ax.set_xlabel("Excitatory")
-    ax.set_ylabel("Inhibitory")
+    ax.set_xlabel("Excitatory E")
+    ax.set_ylabel("Inhibitory I")
     ax.set_title("Vector field as a streamplot coloured by speed (SNIC preset)", fontsize=10)
     figs["population_streamplot.png"] = fig
 
     fig, axes = plt.subplots(ncols=2, figsize=(11, 4), constrained_layout=True, sharey=True)
     for ax, name in zip(axes, ("homoclinic", "snic")):
         h, s = study.scans[name]
-        fx, kind = np.asarray(s.fixed_x), np.asarray(s.kind)
+        fx, kind = np.asarray(s.fixed_E), np.asarray(s.kind)
         for code, label in enumerate(pop.KINDS):
             mask = kind == code
             if mask.any():
                 marker, colour = _KIND_STYLE[label]
                 ax.plot(np.broadcast_to(h[:, None], fx.shape)[mask], fx[mask], ".", ms=3, color=colour, label=label)
         osc = np.asarray(s.oscillation.oscillating)
-        ax.fill_between(h, np.where(osc, s.oscillation.x_min, np.nan), np.where(osc, s.oscillation.x_max, np.nan),
+        ax.fill_between(h, np.where(osc, s.oscillation.E_min, np.nan), np.where(osc, s.oscillation.E_max, np.nan),
                         color="tab:purple", alpha=0.25, label="limit cycle (E range)")
         ax.axvline(study.saddle_node, color="k", ls=":", lw=1)
         ax.axvline(study.onsets[name], color="tab:purple", ls="--", lw=1)
-        ax.set_xlabel("h_ex")
+        ax.set_xlabel("h_E")
         ax.set_title(f"{name} preset (dotted: saddle-node, dashed: onset)", fontsize=9)
     axes[0].set_ylabel("E at fixed points / on the cycle")
     axes[0].legend(fontsize=7)
-    figs["population_bifurcation_h_ex.png"] = fig
+    figs["population_bifurcation_h_E.png"] = fig
 
     he, hi, s2 = study.scan_2d
     fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
@@ -287,10 +295,10 @@ def population_figures(study) -> dict:
     im = ax.pcolormesh(he, hi, np.where(np.asarray(s2.oscillation.oscillating), np.asarray(s2.oscillation.period), np.nan),
                        cmap="viridis", shading="auto")
     ax.contour(he, hi, count, levels=[1.5, 2.5], colors="w", linewidths=1)
-    fig.colorbar(im, ax=ax, label="period (colour: oscillating)")
-    ax.set_xlabel("h_ex")
-    ax.set_ylabel("h_in")
-    ax.set_title("SNIC preset over (h_ex, h_in): period; white: 1 | 3 fixed points", fontsize=9)
+    fig.colorbar(im, ax=ax, label="period (model time unit; colour: oscillating)")
+    ax.set_xlabel("h_E")
+    ax.set_ylabel("h_I")
+    ax.set_title("SNIC preset over (h_E, h_I): period; white: 1 | 3 fixed points", fontsize=9)
     figs["population_bifurcation_2d.png"] = fig
 
     fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
@@ -301,8 +309,8 @@ def population_figures(study) -> dict:
         ax.loglog(sc.mu, a / np.sqrt(sc.mu) + b, "-", color=colour, lw=1, label=f"a/√μ + b (rms {rms:.1%})")
         a, b, rms = sc.log_fit
         ax.loglog(sc.mu, -a * np.log(sc.mu) + b, "--", color=colour, lw=1, label=f"−a ln μ + b (rms {rms:.1%})")
-    ax.set_xlabel("μ = h_ex − h_ex(onset)")
-    ax.set_ylabel("Period")
+    ax.set_xlabel("μ = h_E − h_E(onset)")
+    ax.set_ylabel("Period (model time unit)")
     ax.set_title("Period near the onset of oscillation", fontsize=10)
     ax.legend(fontsize=7)
     figs["population_period_vs_onset_distance.png"] = fig

@@ -1,24 +1,49 @@
-"""The excitatory/inhibitory population oscillator and its phase plane.
+"""The excitatory/inhibitory population oscillator (Wilson & Cowan 1972) and its phase plane.
 
-The notebook ``population_oscillator_notebook.txt``'s model, with a tanh sigmoid:
+The model of ``population_oscillator_notebook.txt``, with a tanh sigmoid, written with the
+parameter names of Wilson & Cowan (1972):
 
-    dx/dt = τ_ex (h_ex - x - c2 tanh(y) + c_EE tanh(x))       x: excitatory activity
-    dy/dt = τ_in (h_in - y - c4 tanh(y) + c_EI tanh(x))       y: inhibitory activity
+    τ_E dE/dt = h_E - E - c2 tanh(I) + c1 tanh(E)        E: excitatory activity
+    τ_I dI/dt = h_I - I - c4 tanh(I) + c3 tanh(E)        I: inhibitory activity
 
-(the notebook's "tau" factors multiply the rates).  Two presets: ``"homoclinic"``
-(h_ex -7, h_in -4, (τ_ex, τ_in, c2, c4, c_EE, c_EI) = (1, 2.5, 10, 0, 5, 10)) and ``"snic"``
-(h_ex -7.1, h_in -4, (1, 1.5, 10, 0, 5, 10)).
+E, I, the inputs h_E, h_I and the couplings c1 (E→E), c2 (I→E), c3 (E→I), c4 (I→I) are
+unitless; τ_E, τ_I are time constants and every time (``t_stop``, periods, ``dt``...) is in the
+model's time unit, the unit of τ (the presets have τ_E = 1, so time is in units of τ_E).  The
+notebook wrote rate factors ``tau_ex``, ``tau_in`` multiplying the right-hand sides: τ_E =
+1/tau_ex, τ_I = 1/tau_in.  Two presets: ``"homoclinic"`` (h_E -7, h_I -4, τ_E 1, τ_I 0.4,
+c1 5, c2 10, c3 10, c4 0) and ``"snic"`` (h_E -7.1, τ_I 1/1.5, the rest the same).
 
-Simulation: an adaptive, error-controlled solver (diffrax, Tsit5 by default) with dense output
-at the requested sampling, or fixed-step RK4 (:mod:`jaxneuro.integrators`).  Phase plane: the
-vector field and speed on any grid (vmapped), the nullclines as exact curves, every fixed point
-in a window (the y-nullcline is solved for y at each x, which reduces the fixed points to the
-roots of one function of x: bracketed on a fine grid, then refined by Newton), their Jacobians
-by autodiff, eigenvalues and types, and the saddle-node of fixed points solved exactly.
+The phase plane's axes are x = E and y = I: :class:`Grid2D` windows, :func:`x_nullcline`
+(dE/dt = 0) and :func:`y_nullcline` (dI/dt = 0) use those axis names; everything that holds
+a state calls it E, I.
+
+Contents:
+
+* Parameters: :class:`PopulationParams`, :data:`PRESETS`, :func:`preset`, :func:`validate`,
+  :data:`HOMOCLINIC_START`; input checks alone: :func:`check_simulation`, :func:`check_phase_plane`.
+* Simulation: :func:`simulate` → :class:`Trajectory` (diffrax Tsit5, adaptive, or fixed-step RK4).
+* Phase plane: :func:`vector_field`, :func:`jacobian`, :func:`field` → :class:`Field` on a
+  :class:`Grid2D` window, :func:`x_nullcline`, :func:`y_nullcline`, :func:`x_nullcline_curve`,
+  :func:`fixed_points` → :class:`FixedPoint`, :func:`classify`, :func:`saddle_nodes` →
+  :class:`SaddleNode`.
+* Limit cycles and bifurcations: :func:`oscillation` → :class:`Oscillation`, :func:`scan` →
+  :class:`Scan` (vmapped over a batch of parameters), :func:`oscillation_onset`,
+  :func:`period_scaling` → :class:`PeriodScaling`; :data:`KINDS` (fixed-point type codes).
+
+Every function that returns arrays is pure JAX: it compiles once per shape and static
+configuration and works under ``jit``, ``vmap`` and ``grad``.  :func:`fixed_points`,
+:func:`saddle_nodes`, :func:`classify`, :func:`x_nullcline_curve`, :func:`oscillation_onset`
+and :func:`period_scaling` are host-side (they return Python lists and floats), built on the
+same compiled pieces, so they do not recompile either.  Failures are values
+(:mod:`jaxneuro.results`): the solvers, the root finder and the bisection return a ``result``
+code; called eagerly, the public functions raise :class:`jaxneuro.results.NumericalError` on a
+failure unless ``throw=False``.  Bad input raises ``ValueError`` naming the argument, before
+anything is compiled.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import diffrax
@@ -27,61 +52,171 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import integrators
+from . import integrators, results, rootfinding, validation
 
 Array = jax.Array
 
+__all__ = [
+    "PopulationParams", "PRESETS", "HOMOCLINIC_START", "KINDS", "SOLVERS",
+    "Trajectory", "Grid2D", "Field", "FixedPoint", "SaddleNode", "Oscillation", "Scan", "PeriodScaling",
+    "preset", "validate", "check_simulation", "check_phase_plane", "vector_field", "jacobian", "simulate",
+    "field", "x_nullcline", "y_nullcline", "x_nullcline_curve", "fixed_points", "classify", "saddle_nodes",
+    "oscillation", "scan", "oscillation_onset", "period_scaling",
+]
+
 
 class PopulationParams(NamedTuple):
-    """Inputs and coupling of the E/I oscillator (a pytree; leaves may be batch arrays)."""
+    """Inputs, time constants and couplings of the E/I oscillator (a pytree).
 
-    h_ex: ArrayLike = -7.0
-    h_in: ArrayLike = -4.0
-    tau_ex: ArrayLike = 1.0
-    tau_in: ArrayLike = 2.5
+    Leaves are numbers, or arrays of one batch shape for :func:`scan` (or under ``jax.vmap``).
+
+    Attributes:
+        h_E, h_I: external inputs to the E and I populations (unitless).
+        tau_E, tau_I: time constants (model time unit; > 0).
+        c1: E→E coupling; c2: I→E; c3: E→I; c4: I→I (unitless).
+    """
+
+    h_E: ArrayLike = -7.0
+    h_I: ArrayLike = -4.0
+    tau_E: ArrayLike = 1.0
+    tau_I: ArrayLike = 0.4
+    c1: ArrayLike = 5.0
     c2: ArrayLike = 10.0
+    c3: ArrayLike = 10.0
     c4: ArrayLike = 0.0
-    c_EE: ArrayLike = 5.0
-    c_EI: ArrayLike = 10.0
 
 
+#: The notebook's parameter sets.
 PRESETS = {
-    "homoclinic": PopulationParams(-7.0, -4.0, 1.0, 2.5, 10.0, 0.0, 5.0, 10.0),
-    "snic": PopulationParams(-7.1, -4.0, 1.0, 1.5, 10.0, 0.0, 5.0, 10.0),
+    "homoclinic": PopulationParams(h_E=-7.0, h_I=-4.0, tau_E=1.0, tau_I=0.4, c1=5.0, c2=10.0, c3=10.0, c4=0.0),
+    "snic": PopulationParams(h_E=-7.1, h_I=-4.0, tau_E=1.0, tau_I=1.0 / 1.5, c1=5.0, c2=10.0, c3=10.0, c4=0.0),
 }
-#: The notebook's initial condition for the homoclinic run.
+#: The notebook's initial (E, I) for the homoclinic run.
 HOMOCLINIC_START = (1.088, 1.071)
+#: Integrators of :func:`simulate`.
+SOLVERS = ("tsit5", "rk4")
+#: Fixed-point type codes used by :func:`scan` (``Scan.kind``; -1 pads).
+KINDS = ("saddle", "stable node", "unstable node", "stable focus", "unstable focus", "degenerate")
+
+
+# ----------------------------------------------------------------------------------------
+# Input checks (concrete values only; tracers pass unchecked).
 
 
 def preset(name: str) -> PopulationParams:
-    """The notebook's parameter sets: ``"homoclinic"`` or ``"snic"``."""
-    if name not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")
+    """The notebook's parameter sets.
+
+    Args:
+        name: ``"homoclinic"`` or ``"snic"``.
+
+    Returns:
+        The :class:`PopulationParams`.
+    """
+    validation.check_choice("preset", name, tuple(PRESETS))
     return PRESETS[name]
 
 
-def validate(params: PopulationParams) -> None:
-    """``ValueError`` for non-finite parameters or non-positive rates τ."""
+def validate(params: PopulationParams, *, scalar: bool = False) -> None:
+    """``ValueError`` naming the field for a leaf that is not a finite number, or τ <= 0.
+
+    Args:
+        params: the parameters.
+        scalar: require every leaf to be a single number (the single-run functions; batch
+            with :func:`scan` or ``jax.vmap``).
+    """
     if not isinstance(params, PopulationParams):
         raise ValueError(f"params must be a PopulationParams, got {type(params).__name__}")
     for name, leaf in zip(PopulationParams._fields, params):
-        if isinstance(leaf, jax.core.Tracer):
-            continue
-        value = np.asarray(leaf, float)
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"params.{name} must be finite, got {leaf}")
-        if name in ("tau_ex", "tau_in") and not np.all(value > 0):
-            raise ValueError(f"params.{name} is a rate factor and must be > 0, got {leaf}")
+        positive = name in ("tau_E", "tau_I")
+        validation.check_number(f"params.{name}", leaf, positive=positive, scalar=scalar,
+                                unit="(model time unit)" if positive else "")
+
+
+def _check_phase_plane(params: PopulationParams, *, scalar: bool = True) -> None:
+    validate(params, scalar=scalar)
+    c4 = params.c4
+    if not validation.is_tracer(c4) and not np.all(np.asarray(c4, float) > -1.0):
+        raise ValueError(f"params.c4 must be > -1 for the I-nullcline to be a function of E (unique I at each E), "
+                         f"got {c4}")
+
+
+def _check_start(start) -> None:
+    validation.check_number("start", start)
+    if not validation.is_tracer(start) and np.shape(start) != (2,):
+        raise ValueError(f"start must be the initial (E, I), 2 numbers, got shape {np.shape(start)}")
+
+
+def _check_state(state) -> None:
+    validation.check_number("state", state)
+    if not validation.is_tracer(state) and (np.ndim(state) == 0 or np.shape(state)[-1] != 2):
+        raise ValueError(f"state must have a last axis of length 2, (E, I), got shape {np.shape(state)}")
+
+
+def _check_window(window) -> "Grid2D":
+    if not isinstance(window, tuple) or len(window) != 6:
+        raise ValueError(f"window must be a Grid2D (x_min, x_max, y_min, y_max, nx, ny), got {window!r}")
+    window = Grid2D(*window)
+    window.validate()
+    return window
+
+
+def _check_throw(throw) -> None:
+    if not isinstance(throw, bool):
+        raise ValueError(f"throw must be True or False, got {throw!r}")
+
+
+def _concrete_float(name: str, value) -> float:
+    """A concrete Python float (values that set array shapes or loop counts)."""
+    if validation.is_tracer(value):
+        raise ValueError(f"{name} sets an array shape or a step count and must be a concrete number, not traced "
+                         "(pass it as a Python float outside jit/vmap)")
+    return float(value)
+
+
+# ----------------------------------------------------------------------------------------
+# The model.
+
+
+def _vector_field(state, params):
+    E, I = state[..., 0], state[..., 1]
+    p = params
+    dE = (p.h_E - E - p.c2 * jnp.tanh(I) + p.c1 * jnp.tanh(E)) / p.tau_E
+    dI = (p.h_I - I - p.c4 * jnp.tanh(I) + p.c3 * jnp.tanh(E)) / p.tau_I
+    return jnp.stack([dE, dI], axis=-1)
+
+
+_vector_field_jit = jax.jit(_vector_field)
+_jacobian_jit = jax.jit(jnp.vectorize(jax.jacfwd(_vector_field), excluded=(1,), signature="(2)->(2,2)"))
 
 
 def vector_field(state: ArrayLike, params: PopulationParams = PRESETS["homoclinic"]) -> Array:
-    """(dx/dt, dy/dt) at ``state`` = (..., 2)."""
-    state = jnp.asarray(state, float)
-    x, y = state[..., 0], state[..., 1]
-    p = params
-    dx = (p.h_ex - x - p.c2 * jnp.tanh(y) + p.c_EE * jnp.tanh(x)) * p.tau_ex
-    dy = (p.h_in - y - p.c4 * jnp.tanh(y) + p.c_EI * jnp.tanh(x)) * p.tau_in
-    return jnp.stack([dx, dy], axis=-1)
+    """(dE/dt, dI/dt) at ``state``.
+
+    Args:
+        state: (..., 2) array of (E, I) (unitless).
+        params: the parameters (leaves broadcast against ``state[..., 0]``).
+
+    Returns:
+        (..., 2) array of (dE/dt, dI/dt) (1 / model time unit).
+    """
+    validate(params)
+    _check_state(state)
+    return _vector_field_jit(jnp.asarray(state, float), params)
+
+
+def jacobian(state: ArrayLike, params: PopulationParams) -> Array:
+    """∂(dE/dt, dI/dt)/∂(E, I) at ``state``, by autodiff.
+
+    Args:
+        state: (..., 2) array of (E, I) (unitless).
+        params: the parameters (single numbers).
+
+    Returns:
+        (..., 2, 2) Jacobian (1 / model time unit); rows dE/dt, dI/dt, columns E, I.
+    """
+    validate(params, scalar=True)
+    _check_state(state)
+    return _jacobian_jit(jnp.asarray(state, float), params)
 
 
 # ----------------------------------------------------------------------------------------
@@ -89,9 +224,138 @@ def vector_field(state: ArrayLike, params: PopulationParams = PRESETS["homoclini
 
 
 class Trajectory(NamedTuple):
-    t: Array  # (samples,)
-    y: Array  # (..., samples, 2): excitatory, inhibitory
-    steps: Array  # accepted steps of the adaptive solver (0 for RK4)
+    """A simulated time course.
+
+    Attributes:
+        t: (samples,) sample times (model time unit).
+        state: (samples, 2) state (E, I) at the samples (unitless); NaN after a failure.
+        steps: accepted solver steps (int; Tsit5) or fixed RK4 steps taken.
+        result: result code (int32, :mod:`jaxneuro.results`): ``SUCCESSFUL``,
+            ``MAX_ITERATIONS`` (the adaptive solver ran out of ``max_steps``) or ``DIVERGED``.
+    """
+
+    t: Array
+    state: Array
+    steps: Array
+    result: Array
+
+    @property
+    def E(self) -> Array:
+        """(samples,) excitatory activity."""
+        return self.state[..., 0]
+
+    @property
+    def I(self) -> Array:  # noqa: E743  (the literature's name)
+        """(samples,) inhibitory activity."""
+        return self.state[..., 1]
+
+
+def _rhs(t, y, params):
+    return _vector_field(y, params)
+
+
+_TERM = diffrax.ODETerm(_rhs)
+_TSIT5 = diffrax.Tsit5()
+
+
+def _diffrax_code(solution) -> Array:
+    ok = solution.result == diffrax.RESULTS.successful
+    out_of_steps = solution.result == diffrax.RESULTS.max_steps_reached
+    code = jnp.where(ok, results.SUCCESSFUL, jnp.where(out_of_steps, results.MAX_ITERATIONS, results.DIVERGED))
+    finite = jnp.all(jnp.isfinite(solution.ys))
+    return jnp.where((code == results.SUCCESSFUL) & ~finite, results.DIVERGED, code).astype(jnp.int32)
+
+
+#: Samples saved per diffrax solve (see :func:`_solve_at`).
+_CHUNK = 100
+
+
+def _solve_at(params, y0, t0, ts, rtol, atol, max_steps):
+    """Tsit5 from ``y0`` at ``t0`` to the increasing times ``ts`` (``ts[0] >= t0``).
+
+    Returns the states at ``ts`` (NaN from a failure on), the accepted steps and the result
+    code.  The samples are saved in chunks of :data:`_CHUNK`, one diffrax solve per chunk
+    (``lax.scan``): under ``vmap`` each iteration of the batched solver loop selects its whole
+    carry, the saved buffer included, so one solve saving every sample costs O(steps x samples);
+    chunks keep it O(steps x chunk).  ``max_steps`` bounds each chunk's solve."""
+    n = ts.shape[0]
+    m = min(_CHUNK, n)
+    chunks = -(-n // m)
+    if chunks * m > n:  # continue the last spacing; the extra samples are dropped
+        spacing = ts[-1] - ts[-2] if n > 1 else jnp.ones_like(ts[-1])
+        ts = jnp.concatenate([ts, ts[-1] + spacing * jnp.arange(1, chunks * m - n + 1)])
+    ts = ts.reshape(chunks, m)
+    starts = jnp.concatenate([jnp.reshape(jnp.asarray(t0, ts.dtype), (1,)), ts[:-1, -1]])
+
+    def chunk(carry, times):
+        y, steps, code = carry
+        t_start, t_save = times
+        solution = diffrax.diffeqsolve(
+            _TERM, _TSIT5, t_start, t_save[-1], None, y, args=params,
+            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+            saveat=diffrax.SaveAt(ts=t_save), max_steps=max_steps, throw=False,
+        )
+        failed = code != results.SUCCESSFUL
+        ys = jnp.where(failed | ~jnp.isfinite(solution.ys), jnp.nan, solution.ys)
+        code = results.first_failure(code, _diffrax_code(solution))
+        # After a failure, later chunks run from a harmless state and are masked.
+        y_next = jnp.where(code != results.SUCCESSFUL, jnp.zeros_like(y), solution.ys[-1])
+        return (y_next, steps + solution.stats["num_accepted_steps"], code), ys
+
+    initial = (y0, jnp.zeros((), int), jnp.asarray(results.SUCCESSFUL, jnp.int32))
+    (_, steps, code), ys = jax.lax.scan(chunk, initial, (starts, ts))
+    return ys.reshape((chunks * m,) + ys.shape[2:])[:n], steps, code
+
+
+@functools.partial(jax.jit, static_argnames=("samples", "max_steps"))
+def _simulate_tsit5(params, y0, t_stop, rtol, atol, *, samples, max_steps):
+    t = jnp.linspace(0.0, t_stop, samples)
+    ys, steps, code = _solve_at(params, y0, 0.0, t, rtol, atol, max_steps)
+    return Trajectory(t, ys, steps, code)
+
+
+@functools.partial(jax.jit, static_argnames=("samples", "n_steps"))
+def _simulate_rk4(params, y0, t_stop, *, samples, n_steps):
+    t = jnp.linspace(0.0, t_stop, samples)
+    states = integrators.integrate(_vector_field, y0, t_stop / n_steps, n_steps, args=params)
+    grid = jnp.linspace(0.0, t_stop, n_steps + 1)
+    ys = jnp.stack([jnp.interp(t, grid, states[:, k]) for k in range(2)], axis=-1)
+    finite = jnp.all(jnp.isfinite(ys))
+    code = jnp.where(finite, results.SUCCESSFUL, results.DIVERGED).astype(jnp.int32)
+    return Trajectory(t, jnp.where(jnp.isfinite(ys), ys, jnp.nan), jnp.asarray(n_steps), code)
+
+
+def _simulation_samples(params, start, t_stop, samples_per_unit, solver, rtol, atol, dt, max_steps, throw) -> int:
+    validate(params, scalar=True)
+    _check_start(start)
+    validation.check_number("t_stop", t_stop, positive=True, scalar=True, unit="(model time unit)")
+    validation.check_integer("samples_per_unit", samples_per_unit, minimum=1)
+    validation.check_choice("solver", solver, SOLVERS)
+    validation.check_number("rtol", rtol, positive=True, scalar=True)
+    validation.check_number("atol", atol, positive=True, scalar=True)
+    validation.check_number("dt", dt, positive=True, scalar=True, unit="(model time unit)")
+    validation.check_integer("max_steps", max_steps, minimum=1)
+    _check_throw(throw)
+    samples = int(round(_concrete_float("t_stop", t_stop) * samples_per_unit))
+    if samples < 2:
+        raise ValueError(f"t_stop * samples_per_unit must give at least 2 samples, got t_stop = {t_stop}, "
+                         f"samples_per_unit = {samples_per_unit}")
+    return samples
+
+
+def check_simulation(params: PopulationParams, start: ArrayLike, t_stop: float = 10.0, samples_per_unit: int = 1000,
+                     *, solver: str = "tsit5", rtol: float = 1e-10, atol: float = 1e-12, dt: float = 1e-3,
+                     max_steps: int = 1_000_000, throw: bool = True) -> None:
+    """The input checks of :func:`simulate`, alone (host-side; nothing is compiled or run).
+
+    Args:
+        params, start, t_stop, samples_per_unit, solver, rtol, atol, dt, max_steps, throw:
+            as in :func:`simulate`.
+
+    Raises:
+        ValueError: naming the first bad argument.
+    """
+    _simulation_samples(params, start, t_stop, samples_per_unit, solver, rtol, atol, dt, max_steps, throw)
 
 
 def simulate(
@@ -100,38 +364,58 @@ def simulate(
     t_stop: float = 10.0,
     samples_per_unit: int = 1000,
     *,
-    method: str = "adaptive",
+    solver: str = "tsit5",
     rtol: float = 1e-10,
     atol: float = 1e-12,
     dt: float = 1e-3,
+    max_steps: int = 1_000_000,
+    throw: bool = True,
 ) -> Trajectory:
-    """Integrate from ``start`` (x, y) to ``t_stop``, sampled as the notebook does
-    (``linspace(0, t_stop, t_stop * samples_per_unit)``, so the last sample is at t_stop).
+    """Integrate from ``start`` to ``t_stop``, sampled as the notebook does.
 
-    ``method="adaptive"``: diffrax Tsit5 with a PID step-size controller at ``rtol``/``atol``,
-    dense output at the samples.  ``method="rk4"``: fixed step ``dt`` (RK4 of
-    :mod:`jaxneuro.integrators`), samples by linear interpolation between steps.
+    The samples are ``linspace(0, t_stop, round(t_stop * samples_per_unit))`` (the notebook's
+    ``sr``), so the last sample is at ``t_stop``.  ``solver="tsit5"``: diffrax Tsit5 with a PID
+    step-size controller at ``rtol``/``atol`` and dense output at the samples.
+    ``solver="rk4"``: fixed steps of about ``dt`` (:mod:`jaxneuro.integrators`), samples by
+    linear interpolation between steps.  Compiles once per sample count and ``solver``
+    (``max_steps`` or the RK4 step count); the tolerances, ``t_stop`` (at a fixed sample count),
+    ``start`` and the parameters are traced values.  Differentiable in reverse mode
+    (``jax.grad``); with Tsit5 not in forward mode (``jax.jvp``/``jacfwd``: diffrax's
+    checkpointed adjoint).
+
+    Args:
+        params: the parameters (single numbers; batch with ``jax.vmap``).
+        start: initial state (E, I) (unitless).
+        t_stop: duration (model time unit; > 0; concrete).
+        samples_per_unit: samples per unit of time (int >= 1).
+        solver: ``"tsit5"`` or ``"rk4"``.
+        rtol, atol: tolerances of the adaptive solver (relative; absolute, unitless).
+        dt: RK4 step (model time unit; concrete); ``t_stop`` is split into
+            ``round(t_stop / dt)`` equal steps.
+        max_steps: most steps of the adaptive solver per chunk of 100 samples (int; the
+            samples are saved chunk by chunk); reaching it is ``MAX_ITERATIONS``.
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and the
+            solver failed; under ``jit``/``vmap`` the code is returned in ``result``.
+
+    Returns:
+        A :class:`Trajectory`: times (model time unit), states (E, I), steps and result code.
+
+    Examples:
+        >>> from jaxneuro import population as pop
+        >>> run = pop.simulate(pop.preset("homoclinic"), pop.HOMOCLINIC_START, t_stop=1.0, samples_per_unit=10)
+        >>> run.state.shape, float(run.t[-1]), int(run.result)
+        ((10, 2), 1.0, 0)
     """
-    validate(params)
-    if not (t_stop > 0 and samples_per_unit >= 1):
-        raise ValueError(f"need t_stop > 0 and samples_per_unit >= 1, got {t_stop}, {samples_per_unit}")
-    t = jnp.linspace(0.0, t_stop, int(round(t_stop * samples_per_unit)))
+    samples = _simulation_samples(params, start, t_stop, samples_per_unit, solver, rtol, atol, dt, max_steps, throw)
     y0 = jnp.asarray(start, float)
-    if method == "adaptive":
-        term = diffrax.ODETerm(lambda _, y, p: vector_field(y, p))
-        solution = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), 0.0, t_stop, None, y0, args=params,
-            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol, dtmin=None),
-            saveat=diffrax.SaveAt(ts=t), max_steps=1_000_000,
-        )
-        return Trajectory(t, solution.ys, solution.stats["num_accepted_steps"])
-    if method == "rk4":
-        n_steps = int(round(t_stop / dt))
-        states = integrators.integrate(lambda y: vector_field(y, params), y0, t_stop / n_steps, n_steps)
-        grid = jnp.linspace(0.0, t_stop, n_steps + 1)
-        ys = jnp.stack([jnp.interp(t, grid, states[:, k]) for k in range(2)], axis=-1)
-        return Trajectory(t, ys, jnp.asarray(0))
-    raise ValueError(f"method must be 'adaptive' or 'rk4', got {method!r}")
+    if solver == "tsit5":
+        run = _simulate_tsit5(params, y0, t_stop, rtol, atol, samples=samples, max_steps=max_steps)
+    else:
+        n_steps = max(1, int(round(float(t_stop) / _concrete_float("dt", dt))))
+        run = _simulate_rk4(params, y0, t_stop, samples=samples, n_steps=n_steps)
+    if throw:
+        results.raise_if_failed(run.result, f"population simulation ({solver})")
+    return run
 
 
 # ----------------------------------------------------------------------------------------
@@ -139,7 +423,13 @@ def simulate(
 
 
 class Grid2D(NamedTuple):
-    """A rectangular window [x_min, x_max] × [y_min, y_max] sampled nx × ny."""
+    """A window [x_min, x_max] × [y_min, y_max] of the phase plane (x = E, y = I), sampled nx × ny.
+
+    Attributes:
+        x_min, x_max: range of E (unitless; x_min < x_max).
+        y_min, y_max: range of I (unitless; y_min < y_max).
+        nx, ny: samples along E and I (int >= 1; set array shapes).
+    """
 
     x_min: float = -10.0
     x_max: float = 10.0
@@ -149,56 +439,130 @@ class Grid2D(NamedTuple):
     ny: int = 25
 
     def validate(self) -> None:
-        if not all(np.isfinite(v) for v in self[:4]):
-            raise ValueError(f"window bounds must be finite, got {self[:4]}")
-        if not (self.x_min < self.x_max and self.y_min < self.y_max):
-            raise ValueError(f"window needs min < max on both axes, got x [{self.x_min}, {self.x_max}], "
-                             f"y [{self.y_min}, {self.y_max}]")
-        if not (self.nx >= 1 and self.ny >= 1):
-            raise ValueError(f"grid must not be empty, got {self.nx} x {self.ny}")
+        """``ValueError`` naming the field for non-finite or unordered bounds or bad counts."""
+        for name in ("x_min", "x_max", "y_min", "y_max"):
+            validation.check_number(f"window.{name}", getattr(self, name), scalar=True)
+        for axis in ("x", "y"):
+            lo, hi = getattr(self, f"{axis}_min"), getattr(self, f"{axis}_max")
+            if not validation.is_tracer(lo) and not validation.is_tracer(hi) and not float(lo) < float(hi):
+                raise ValueError(f"window needs {axis}_min < {axis}_max (min < max), got [{lo}, {hi}]")
+        validation.check_integer("window.nx", self.nx, minimum=1)
+        validation.check_integer("window.ny", self.ny, minimum=1)
 
     def mesh(self):
-        x = jnp.linspace(self.x_min, self.x_max, self.nx)
-        y = jnp.linspace(self.y_min, self.y_max, self.ny)
-        return jnp.meshgrid(x, y)  # (ny, nx) each, as numpy.meshgrid
+        """(E, I) sample meshes, (ny, nx) each, as ``numpy.meshgrid``."""
+        return _mesh(self.x_min, self.x_max, self.y_min, self.y_max, self.nx, self.ny)
+
+
+def _mesh(x_min, x_max, y_min, y_max, nx, ny):
+    return jnp.meshgrid(jnp.linspace(x_min, x_max, nx), jnp.linspace(y_min, y_max, ny))
 
 
 class Field(NamedTuple):
-    X: Array
-    Y: Array
-    DX: Array
-    DY: Array
+    """The vector field on a window.
+
+    Attributes:
+        E, I: (ny, nx) sample meshes (unitless).
+        dE_dt, dI_dt: (ny, nx) components (1 / model time unit).
+        speed: (ny, nx) |(dE/dt, dI/dt)| (1 / model time unit).
+    """
+
+    E: Array
+    I: Array  # noqa: E741
+    dE_dt: Array
+    dI_dt: Array
     speed: Array
 
 
-def field(params: PopulationParams, grid: Grid2D = Grid2D()) -> Field:
-    """Vector field and speed |f| on ``grid`` (one vectorised evaluation, no loops)."""
-    validate(params)
-    grid.validate()
-    X, Y = grid.mesh()
-    d = vector_field(jnp.stack([X, Y], axis=-1), params)
-    return Field(X, Y, d[..., 0], d[..., 1], jnp.hypot(d[..., 0], d[..., 1]))
+@functools.partial(jax.jit, static_argnames=("nx", "ny"))
+def _field(params, x_min, x_max, y_min, y_max, *, nx, ny):
+    E, I = _mesh(x_min, x_max, y_min, y_max, nx, ny)  # noqa: E741
+    d = _vector_field(jnp.stack([E, I], axis=-1), params)
+    return Field(E, I, d[..., 0], d[..., 1], jnp.hypot(d[..., 0], d[..., 1]))
 
 
-def x_nullcline(x: ArrayLike, params: PopulationParams) -> Array:
-    """dx/dt = 0 as y(x) = artanh((h_ex - x + c_EE tanh x) / c2); NaN where no y solves it.
+def field(params: PopulationParams, window: Grid2D = Grid2D()) -> Field:
+    """Vector field and speed on ``window`` (one vectorised evaluation).
 
-    Ill-conditioned where |tanh y| -> 1 (|y| > ~8): an argument within 1e-12 of ±1 loses
-    ~1e-5 in y.  Good for drawing; fixed points are found on the y-nullcline instead."""
+    Compiles once per ``(nx, ny)``; the bounds and parameters are traced.
+
+    Args:
+        params: the parameters (single numbers).
+        window: the :class:`Grid2D` (E along x, I along y).
+
+    Returns:
+        A :class:`Field` (meshes unitless; components and speed in 1 / model time unit).
+    """
+    validate(params, scalar=True)
+    window = _check_window(window)
+    return _field(params, window.x_min, window.x_max, window.y_min, window.y_max, nx=window.nx, ny=window.ny)
+
+
+def check_phase_plane(params: PopulationParams, window: Grid2D = Grid2D(), resolution: int = 4001) -> None:
+    """The input checks of :func:`field`, :func:`fixed_points` and :func:`saddle_nodes`, alone
+    (host-side; nothing is compiled or run).
+
+    Args:
+        params, window, resolution: as in :func:`fixed_points`.
+
+    Raises:
+        ValueError: naming the first bad argument.
+    """
+    _check_phase_plane(params)
+    _check_window(window)
+    validation.check_integer("resolution", resolution, minimum=2)
+
+
+def _x_nullcline(x, params):
     p = params
-    arg = (p.h_ex - x + p.c_EE * jnp.tanh(x)) / p.c2
+    arg = (p.h_E - x + p.c1 * jnp.tanh(x)) / p.c2
     inside = jnp.abs(arg) < 1.0
     return jnp.where(inside, jnp.arctanh(jnp.where(inside, arg, 0.0)), jnp.nan)
 
 
+_x_nullcline_jit = jax.jit(_x_nullcline)
+
+
+def x_nullcline(x: ArrayLike, params: PopulationParams) -> Array:
+    """The E-nullcline, dE/dt = 0, as I(E) = artanh((h_E - E + c1 tanh E) / c2); NaN where no I solves it.
+
+    Ill-conditioned where |tanh I| -> 1 (|I| > ~8): an argument within 1e-12 of ±1 loses ~1e-5
+    in I.  Good for drawing; fixed points are found on the I-nullcline instead.
+
+    Args:
+        x: values of E (any shape; unitless).
+        params: the parameters (leaves broadcast against ``x``).
+
+    Returns:
+        I on the E-nullcline at each E (unitless), NaN where it does not exist.
+    """
+    validate(params)
+    validation.check_number("x", x)
+    return _x_nullcline_jit(jnp.asarray(x, float), params)
+
+
 def x_nullcline_curve(params: PopulationParams, x_min: float = -10.0, x_max: float = 10.0, points: int = 4001):
-    """Points (x, y) on the x-nullcline for drawing: a uniform x grid plus points crowded
-    (geometrically, down to 1e-15) towards the x where the artanh argument reaches ±1 and y runs
-    off to ∓∞ (found by bisection to machine precision), so the near-vertical parts are drawn."""
-    p = jax.tree.map(float, params)
+    """Points (E, I) on the E-nullcline for drawing (host-side, NumPy).
+
+    A uniform E grid plus points crowded (geometrically, down to 1e-15) towards the E where the
+    artanh argument reaches ±1 and I runs off to ∓∞ (found by bisection to machine precision),
+    so the near-vertical parts are drawn.
+
+    Args:
+        params: the parameters (single numbers).
+        x_min, x_max: range of E (unitless; x_min < x_max).
+        points: uniform samples (int >= 2).
+
+    Returns:
+        ``(E, I)``: two NumPy arrays (unitless); I is NaN where the nullcline does not exist.
+    """
+    validate(params, scalar=True)
+    x_min, x_max = validation.check_interval("(x_min, x_max)", (x_min, x_max))
+    validation.check_integer("points", points, minimum=2)
+    p = PopulationParams(*(float(v) for v in params))
 
     def arg(x):
-        return (p.h_ex - x + p.c_EE * np.tanh(x)) / p.c2
+        return (p.h_E - x + p.c1 * np.tanh(x)) / p.c2
 
     x = np.linspace(x_min, x_max, points)
     extra = []
@@ -215,267 +579,610 @@ def x_nullcline_curve(params: PopulationParams, x_min: float = -10.0, x_max: flo
             extra.append(np.concatenate([a - offsets, b + offsets]))
     x = np.sort(np.concatenate([x] + extra))
     x = x[(x >= x_min) & (x <= x_max)]
-    return x, np.asarray(x_nullcline(x, params))
+    a = arg(x)
+    inside = np.abs(a) < 1.0
+    return x, np.where(inside, np.arctanh(np.where(inside, a, 0.0)), np.nan)
 
 
-def y_nullcline(x: ArrayLike, params: PopulationParams, iterations: int = 30) -> Array:
-    """dy/dt = 0 as y(x): y + c4 tanh y = h_in + c_EI tanh x.  Closed form for c4 = 0; Newton
-    otherwise (the left side is increasing in y when c4 > -1, so the root is unique)."""
+def _y_nullcline(x, params, iterations: int = 30):
+    """I on the I-nullcline at E = ``x`` (NaN where Newton failed) and the result codes.
+
+    Solves I + c4 tanh I = T with T = h_I + c3 tanh E.  The left side is increasing (c4 > -1),
+    concave for I > 0 and convex for I < 0 when c4 >= 0 (the other way round when c4 < 0):
+    Newton from 0 (c4 >= 0), or from T ± |c4| beyond the root (c4 < 0), then converges
+    monotonically.  For c4 = 0 its first step is the closed form I = T."""
     p = params
-    target = p.h_in + p.c_EI * jnp.tanh(jnp.asarray(x, float))
+    target = p.h_I + p.c3 * jnp.tanh(jnp.asarray(x, float))
+    beyond = target + jnp.abs(p.c4) * jnp.sign(target)
+    start = jnp.where(p.c4 >= 0, jnp.zeros_like(target), beyond)
+    y, code = rootfinding.newton(lambda y: y + p.c4 * jnp.tanh(y) - target, start, iterations=iterations)
+    return jnp.where(code == results.SUCCESSFUL, y, jnp.nan), code
 
-    def newton(_, y):
-        return y - (y + p.c4 * jnp.tanh(y) - target) / (1.0 + p.c4 / jnp.cosh(y) ** 2)
 
-    return jax.lax.fori_loop(0, iterations, newton, target)
+_y_nullcline_jit = jax.jit(_y_nullcline, static_argnames=("iterations",))
+
+
+def y_nullcline(x: ArrayLike, params: PopulationParams, iterations: int = 30, *, throw: bool = True) -> Array:
+    """The I-nullcline, dI/dt = 0, as I(E): I + c4 tanh I = h_I + c3 tanh E.
+
+    Closed form for c4 = 0 (Newton's first step); Newton otherwise, from a start where it
+    converges monotonically (the left side is increasing in I when c4 > -1, so the root is
+    unique).
+
+    Args:
+        x: values of E (any shape; unitless).
+        params: the parameters (leaves broadcast against ``x``; c4 > -1).
+        iterations: Newton steps (int >= 1; static).
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and Newton
+            did not converge somewhere (NaN there otherwise).
+
+    Returns:
+        I on the I-nullcline at each E (unitless); NaN where Newton did not converge.
+    """
+    _check_phase_plane(params, scalar=False)
+    validation.check_number("x", x)
+    validation.check_integer("iterations", iterations, minimum=1)
+    _check_throw(throw)
+    y, code = _y_nullcline_jit(jnp.asarray(x, float), params, iterations=iterations)
+    if throw:
+        results.raise_if_failed(code, "I-nullcline (Newton)")
+    return y
+
+
+#: Newton steps on the I-nullcline inside the fixed-point search (monotone convergence from the
+#: chosen start: 5 or fewer steps for the presets, exact after one for c4 = 0).
+_NULLCLINE_ITERATIONS = 16
 
 
 def _reduced(x, params):
-    """f_x / τ_ex on the y-nullcline: its roots are the fixed points' x."""
+    """τ_E dE/dt on the I-nullcline: its roots are the fixed points' E."""
     p = params
-    return p.h_ex - x - p.c2 * jnp.tanh(y_nullcline(x, p)) + p.c_EE * jnp.tanh(x)
+    return p.h_E - x - p.c2 * jnp.tanh(_y_nullcline(x, p, _NULLCLINE_ITERATIONS)[0]) + p.c1 * jnp.tanh(x)
 
 
-def _roots(fn, lo, hi, points: int, max_roots: int = 16, newton_steps: int = 40):
-    """The sign changes of ``fn`` on a grid of ``points`` in [lo, hi] (the first ``max_roots``
-    of them), each refined by safeguarded Newton (bisection where Newton leaves the bracket).
-    Fixed shapes, as JAX needs: (max_roots,) roots, a validity mask, and the number found."""
+def _fold_function(x, params):
+    """dG/dE with G(E) = -E - c2 tanh(I(E)) + c1 tanh(E): zero at a saddle-node."""
+    return jax.grad(_reduced)(x, params._replace(h_E=0.0))
+
+
+def _roots(fn, params, lo, hi, points: int, max_roots: int):
+    """Roots of ``fn(x, params)`` in [lo, hi]: sign changes on a grid of ``points``, each
+    narrowed to 1e-7 by bisection (:func:`jaxneuro.rootfinding.bisect`) and polished by three
+    Newton steps (:func:`jaxneuro.rootfinding.newton`; quadratic convergence takes 1e-7 to
+    round-off), which also carry the derivative with respect to the parameters (the
+    implicit-function derivative; the bisection does not need one).
+
+    Fixed shapes, as JAX needs: (max_roots,) roots, a validity mask, the number of sign changes
+    (may exceed ``max_roots``) and (max_roots,) result codes."""
+    frozen = jax.lax.stop_gradient(params)
     xs = jnp.linspace(lo, hi, points)
-    fs = jax.vmap(fn)(xs)
-    changes = (jnp.sign(fs[:-1]) != jnp.sign(fs[1:])) | (fs[:-1] == 0)
+    fs = jax.vmap(fn, in_axes=(0, None))(xs, frozen)
+    finite = jnp.isfinite(fs)
+    changes = ((jnp.sign(fs[:-1]) != jnp.sign(fs[1:])) | (fs[:-1] == 0)) & finite[:-1] & finite[1:]
     count = jnp.sum(changes)
     index = jnp.nonzero(changes, size=max_roots, fill_value=0)[0]
-    slope = jax.grad(fn)
+    valid = jnp.arange(max_roots) < count
 
     def refine(a, b, fa):
-        def step(_, state):
-            a, b, fa, x = state
-            fx = fn(x)
-            left = jnp.sign(fx) == jnp.sign(fa)
-            a, b, fa = jnp.where(left, x, a), jnp.where(left, b, x), jnp.where(left, fx, fa)
-            newton = x - fx / slope(x)
-            x = jnp.where((newton > a) & (newton < b), newton, 0.5 * (a + b))
-            return a, b, fa, x
+        a, b, fa = jax.lax.stop_gradient((a, b, fa))
+        lower_sign = jnp.sign(fa)
 
-        return jax.lax.fori_loop(0, newton_steps, step, (a, b, fa, 0.5 * (a + b)))[3]
+        def side(trials, carry):
+            ft = jax.vmap(fn, in_axes=(0, None))(trials, frozen)
+            sides = jnp.where(jnp.sign(ft) == lower_sign, -1, 1)
+            return jnp.where(jnp.isfinite(ft), sides, 0), carry
 
-    roots = jax.vmap(refine)(xs[index], xs[index + 1], fs[index])
-    return roots, jnp.arange(max_roots) < count, count
+        lo_, hi_, _, bracket_code, _ = rootfinding.bisect(side, a, b, atol=1e-7)
+        middle = 0.5 * (lo_ + hi_)
+        x, newton_code = rootfinding.newton(lambda x: fn(x, params), middle, iterations=3)
+        x = jnp.where(jnp.abs(x - middle) <= b - a, x, middle)  # a Newton step off a flat spot
+        return x, results.first_failure(bracket_code, newton_code)
+
+    roots, codes = jax.vmap(refine)(xs[index], xs[index + 1], fs[index])
+    grid_code = jnp.where(jnp.all(finite), results.SUCCESSFUL, results.DIVERGED)
+    codes = jnp.where(valid, results.first_failure(grid_code, codes), results.SUCCESSFUL).astype(jnp.int32)
+    return roots, valid, count, codes
 
 
-def _host_roots(fn, grid: Grid2D, resolution: int, max_roots: int = 16):
-    roots, keep, count = jax.jit(_roots, static_argnums=(0, 3, 4))(fn, grid.x_min, grid.x_max, resolution, max_roots)
-    if int(count) > max_roots:
-        raise ValueError(f"more than {max_roots} roots in the window; narrow it")
-    return np.asarray(roots)[np.asarray(keep)]
+#: Most fixed points (or folds) :func:`fixed_points` and :func:`saddle_nodes` look for in a window.
+_MAX_ROOTS = 16
+
+
+@functools.partial(jax.jit, static_argnames=("resolution", "max_roots"))
+def _fixed_point_data(params, x_min, x_max, *, resolution, max_roots):
+    xs, valid, count, codes = _roots(_reduced, params, x_min, x_max, resolution, max_roots)
+    ys, y_codes = _y_nullcline(xs, params, _NULLCLINE_ITERATIONS)
+    states = jnp.stack([xs, ys], axis=-1)
+    jac = jax.vmap(jax.jacfwd(_vector_field), in_axes=(0, None))(states, params)
+    residual = jnp.linalg.norm(_vector_field(states, params), axis=-1)
+    return xs, ys, valid, count, results.first_failure(codes, jnp.where(valid, y_codes, 0)), jac, residual
 
 
 class FixedPoint(NamedTuple):
-    """A fixed point, its Jacobian's eigenvalues and its type."""
+    """A fixed point, its Jacobian's eigenvalues and its type.
 
-    x: float
-    y: float
-    residual: float  # |f| at the point
+    Attributes:
+        E, I: the state (unitless).
+        residual: |(dE/dt, dI/dt)| there (1 / model time unit).
+        eigenvalues: (2,) complex eigenvalues of the Jacobian (1 / model time unit).
+        kind: ``"saddle"``, ``"stable node"``, ``"unstable focus"``, ... (:func:`classify`).
+    """
+
+    E: float
+    I: float  # noqa: E741
+    residual: float
     eigenvalues: np.ndarray
     kind: str
 
 
-def classify(jacobian: ArrayLike, tol: float = 1e-12) -> str:
-    """Type of a 2-D fixed point from its Jacobian: saddle, stable/unstable node or focus, centre."""
+def classify(jacobian: ArrayLike, atol: float = 1e-12) -> str:
+    """Type of a 2-D fixed point from its Jacobian (host-side, NumPy).
+
+    Args:
+        jacobian: (2, 2) Jacobian (1 / model time unit).
+        atol: |det| (1 / time²) and |trace| (1 / time) below which they count as zero.
+
+    Returns:
+        ``"saddle"``, ``"stable node"``, ``"unstable node"``, ``"stable focus"``,
+        ``"unstable focus"``, ``"centre"`` or ``"degenerate"``.
+    """
+    validation.check_number("jacobian", jacobian)
+    validation.check_number("atol", atol, non_negative=True, scalar=True)
     j = np.asarray(jacobian, float)
+    if j.shape != (2, 2):
+        raise ValueError(f"jacobian must be a 2 x 2 matrix, got shape {j.shape}")
     trace, det = np.trace(j), np.linalg.det(j)
-    if det < -tol:
+    if det < -atol:
         return "saddle"
-    if abs(det) <= tol:
+    if abs(det) <= atol:
         return "degenerate"
     if trace * trace - 4.0 * det < 0:
-        if abs(trace) <= tol:
+        if abs(trace) <= atol:
             return "centre"
         return "stable focus" if trace < 0 else "unstable focus"
     return "stable node" if trace < 0 else "unstable node"
 
 
-def jacobian(state: ArrayLike, params: PopulationParams) -> Array:
-    """∂f/∂(x, y) by autodiff."""
-    return jax.jacfwd(lambda s: vector_field(s, params))(jnp.asarray(state, float))
+def _check_roots(count, codes, valid, what: str, throw: bool) -> None:
+    if int(count) > _MAX_ROOTS:
+        raise ValueError(f"more than {_MAX_ROOTS} {what} in the window (x range); narrow window.x_min, window.x_max")
+    if throw:
+        results.raise_if_failed(np.where(np.asarray(valid), np.asarray(codes), 0), what)
 
 
-def fixed_points(params: PopulationParams, grid: Grid2D = Grid2D(), resolution: int = 4001) -> list:
-    """Every fixed point in the window of ``grid``, sorted by x, each with eigenvalues and type.
+def fixed_points(params: PopulationParams, window: Grid2D = Grid2D(), resolution: int = 4001, *,
+                 throw: bool = True) -> list:
+    """Every fixed point in ``window``, sorted by E, each with eigenvalues and type (host-side).
 
-    The x axis is sampled at ``resolution`` points; two fixed points closer than its spacing
-    (near a saddle-node) may merge into a tangency, which shows as a "degenerate" point.
+    On the I-nullcline I(E) the fixed points are the roots of one function of E; its sign
+    changes on ``resolution`` samples of [x_min, x_max] are bisected to 1e-7 and polished by
+    Newton to round-off.  Two fixed points closer than the sample spacing (near a saddle-node) may be
+    missed together.  One compiled program per ``resolution``; no recompilation on later calls.
+
+    Args:
+        params: the parameters (single numbers; c4 > -1).
+        window: the :class:`Grid2D` searched (its nx, ny are not used).
+        resolution: samples of E (int >= 2).
+        throw: raise :class:`jaxneuro.results.NumericalError` if a root could not be refined
+            (otherwise such a point is returned with its residual showing it).
+
+    Returns:
+        A list of :class:`FixedPoint` (E, I unitless; residual and eigenvalues in 1 / model
+        time unit).
+
+    Examples:
+        >>> from jaxneuro import population as pop
+        >>> [p.kind for p in pop.fixed_points(pop.preset("snic"))]
+        ['stable node', 'saddle', 'unstable focus']
     """
-    validate(params)
-    grid.validate()
+    _check_phase_plane(params)
+    window = _check_window(window)
+    validation.check_integer("resolution", resolution, minimum=2)
+    _check_throw(throw)
+    xs, ys, valid, count, codes, jac, residual = _fixed_point_data(
+        params, window.x_min, window.x_max, resolution=resolution, max_roots=_MAX_ROOTS)
+    _check_roots(count, codes, valid, "fixed points", throw)
+    xs, ys, valid, jac, residual = (np.asarray(a) for a in (xs, ys, valid, jac, residual))
     points = []
-    for x in _host_roots(lambda x: _reduced(x, params), grid, resolution):
-        y = float(y_nullcline(x, params))
-        if not grid.y_min <= y <= grid.y_max:
+    for k in np.nonzero(valid)[0]:
+        if not window.y_min <= ys[k] <= window.y_max:
             continue
-        state = np.array([x, y])
-        jac = np.asarray(jacobian(state, params))
-        residual = float(np.linalg.norm(np.asarray(vector_field(state, params))))
-        points.append(FixedPoint(float(x), y, residual, np.linalg.eigvals(jac), classify(jac)))
+        points.append(FixedPoint(float(xs[k]), float(ys[k]), float(residual[k]), np.linalg.eigvals(jac[k]),
+                                 classify(jac[k])))
     return points
 
 
 class SaddleNode(NamedTuple):
-    """A fold of fixed points: at h_ex = ``h_ex`` two fixed points meet at (x, y)."""
+    """A fold of fixed points: at h_E = ``h_E`` two fixed points meet at (E, I).
 
-    h_ex: float
-    x: float
-    y: float
+    Attributes:
+        h_E: the input at the fold (unitless).
+        E, I: where the two fixed points meet (unitless).
+        det_jacobian: det of the Jacobian there (≈ 0; 1 / model time unit²).
+    """
+
+    h_E: float
+    E: float
+    I: float  # noqa: E741
     det_jacobian: float
 
 
-def saddle_nodes(params: PopulationParams, grid: Grid2D = Grid2D(), resolution: int = 4001) -> list:
-    """The h_ex values where fixed points appear or vanish in pairs, solved exactly.
+@functools.partial(jax.jit, static_argnames=("resolution", "max_roots"))
+def _fold_data(params, x_min, x_max, *, resolution, max_roots):
+    xs, valid, count, codes = _roots(_fold_function, params, x_min, x_max, resolution, max_roots)
+    h = -jax.vmap(_reduced, in_axes=(0, None))(xs, params._replace(h_E=0.0))
 
-    f = 0 and det J = 0 together: on the y-nullcline the fixed points solve
-    h_ex + G(x) = 0 with G(x) = -x - c2 tanh(y(x)) + c_EE tanh(x), and det J ∝ G'(x); so the
-    folds are the critical points of G (Newton on G' = 0), at h_ex = -G(x).
+    def at(x, h):
+        p = params._replace(h_E=h)
+        y, code = _y_nullcline(x, p, _NULLCLINE_ITERATIONS)
+        return y, jnp.linalg.det(jax.jacfwd(_vector_field)(jnp.stack([x, y]), p)), code
+
+    ys, det, y_codes = jax.vmap(at)(xs, h)
+    return h, xs, ys, det, valid, count, results.first_failure(codes, jnp.where(valid, y_codes, 0))
+
+
+def saddle_nodes(params: PopulationParams, window: Grid2D = Grid2D(), resolution: int = 4001, *,
+                 throw: bool = True) -> list:
+    """The values of h_E where fixed points appear or vanish in pairs, solved exactly (host-side).
+
+    f = 0 and det J = 0 together: on the I-nullcline the fixed points solve h_E + G(E) = 0 with
+    G(E) = -E - c2 tanh(I(E)) + c1 tanh(E), and det J ∝ G'(E); so the folds are the critical
+    points of G in [x_min, x_max] (bisection and Newton on G' = 0), at h_E = -G(E).  The
+    parameter h_E itself is not used.
+
+    Args:
+        params: the parameters (single numbers; c4 > -1).
+        window: the :class:`Grid2D` whose E range is searched.
+        resolution: samples of E (int >= 2).
+        throw: raise :class:`jaxneuro.results.NumericalError` if a root could not be refined.
+
+    Returns:
+        A list of :class:`SaddleNode`, sorted by E.
     """
-    validate(params)
-    grid.validate()
-
-    def g(x):
-        return _reduced(x, params._replace(h_ex=0.0))
-
-    folds = []
-    for x in _host_roots(jax.grad(g), grid, resolution):
-        h = -float(g(x))
-        at = params._replace(h_ex=h)
-        y = float(y_nullcline(x, at))
-        folds.append(SaddleNode(h, float(x), y, float(np.linalg.det(np.asarray(jacobian([x, y], at))))))
-    return folds
+    _check_phase_plane(params)
+    window = _check_window(window)
+    validation.check_integer("resolution", resolution, minimum=2)
+    _check_throw(throw)
+    h, xs, ys, det, valid, count, codes = _fold_data(params, window.x_min, window.x_max,
+                                                     resolution=resolution, max_roots=_MAX_ROOTS)
+    _check_roots(count, codes, valid, "saddle-nodes", throw)
+    h, xs, ys, det = (np.asarray(a) for a in (h, xs, ys, det))
+    return [SaddleNode(float(h[k]), float(xs[k]), float(ys[k]), float(det[k]))
+            for k in np.nonzero(np.asarray(valid))[0]]
 
 
 # ----------------------------------------------------------------------------------------
 # Limit cycles and bifurcation scans (pure JAX: they vmap over parameters).
 
-#: Fixed-point type codes used by the scans (see :data:`KINDS`).
-KINDS = ("saddle", "stable node", "unstable node", "stable focus", "unstable focus", "degenerate")
 
-
-def _kind_code(jac: Array, tol: float = 1e-12) -> Array:
+def _kind_code(jac: Array, atol: float = 1e-12) -> Array:
     trace, det = jnp.trace(jac), jnp.linalg.det(jac)
     focus = trace * trace - 4.0 * det < 0
     code = jnp.where(focus, jnp.where(trace < 0, 3, 4), jnp.where(trace < 0, 1, 2))
-    return jnp.where(det < -tol, 0, jnp.where(jnp.abs(det) <= tol, 5, code))
+    return jnp.where(det < -atol, 0, jnp.where(jnp.abs(det) <= atol, 5, code))
 
 
 class Oscillation(NamedTuple):
-    """The attractor reached from a start: period (NaN if it is a fixed point), peak-to-peak
-    amplitude of x and y, and x's range."""
+    """The attractor reached from a start, measured on the recorded part of the run.
+
+    Attributes:
+        period: mean period (model time unit); NaN if the run settles on a fixed point.
+        amplitude_E, amplitude_I: peak-to-peak ranges of E and I (unitless).
+        E_min, E_max: E's range (unitless).
+        oscillating: at least two upward crossings of mid-range and a range above
+            ``min_amplitude``.
+        result: result code of the solver (int32, :mod:`jaxneuro.results`).
+    """
 
     period: Array
-    amplitude_x: Array
-    amplitude_y: Array
-    x_min: Array
-    x_max: Array
+    amplitude_E: Array
+    amplitude_I: Array
+    E_min: Array
+    E_max: Array
     oscillating: Array
+    result: Array
+
+
+def _hermite(y0, d0, y1, d1, h, s):
+    """The cubic Hermite interpolant between two samples (values y, time derivatives d, spacing
+    h) at s in [0, 1], and its first and second derivatives with respect to s."""
+    s2, s3 = s * s, s * s * s
+    value = (2 * s3 - 3 * s2 + 1) * y0 + (s3 - 2 * s2 + s) * h * d0 + (3 * s2 - 2 * s3) * y1 + (s3 - s2) * h * d1
+    slope = (6 * s2 - 6 * s) * (y0 - y1) + (3 * s2 - 4 * s + 1) * h * d0 + (3 * s2 - 2 * s) * h * d1
+    curvature = (12 * s - 6) * (y0 - y1) + (6 * s - 4) * h * d0 + (6 * s - 2) * h * d1
+    return value, slope, curvature
+
+
+def _newton_on_unit_interval(fn, s, iterations: int = 4):
+    """A few Newton steps for fn(s) = (value, slope) = 0, kept in [0, 1]."""
+    for _ in range(iterations):
+        value, slope = fn(s)
+        flat = slope == 0
+        s = jnp.clip(s - jnp.where(flat, 0.0, value / jnp.where(flat, 1.0, slope)), 0.0, 1.0)
+    return s
+
+
+def _extreme(values, slopes, h, sign):
+    """The largest (sign 1) or smallest (sign -1) value of a sampled solution, between samples:
+    the stationary point of the cubic Hermite interpolant (the samples' time derivatives are
+    the vector field) next to the extreme sample.  Error O(h⁴), and it moves smoothly as the
+    extreme passes from one sample to the next, so it differentiates."""
+    v, d = sign * values, sign * slopes
+    k = jnp.argmax(v)
+    j = jnp.clip(jnp.where(d[k] >= 0, k, k - 1), 0, v.shape[0] - 2)
+    y0, d0, y1, d1 = v[j], d[j], v[j + 1], d[j + 1]
+    falls = d0 > d1
+    s = jnp.clip(jnp.where(falls, d0 / jnp.where(falls, d0 - d1, 1.0), 0.5), 0.0, 1.0)
+    s = _newton_on_unit_interval(lambda s: _hermite(y0, d0, y1, d1, h, s)[1:], s)
+    return sign * jnp.maximum(_hermite(y0, d0, y1, d1, h, s)[0], v[k])
+
+
+def _oscillation(params, start, t_transient, dt_save, rtol, atol, min_amplitude, samples, max_steps):
+    ts = t_transient + jnp.arange(samples) * dt_save
+    ys, _, code = _solve_at(params, start, 0.0, ts, rtol, atol, max_steps)
+    slopes = _vector_field(ys, params)
+    E, I, dE = ys[:, 0], ys[:, 1], slopes[:, 0]  # noqa: E741
+    lo, hi = _extreme(E, dE, dt_save, -1.0), _extreme(E, dE, dt_save, 1.0)
+    level = 0.5 * (lo + hi)
+    up = (E[:-1] < level) & (E[1:] >= level)
+    # Upward crossings of mid-range: linear interpolation, then Newton on the Hermite cubic.
+    linear = jnp.clip((level - E[:-1]) / jnp.where(up, E[1:] - E[:-1], 1.0), 0.0, 1.0)
+    s = _newton_on_unit_interval(
+        lambda s: (lambda v, sl, _: (v - level, sl))(*_hermite(E[:-1], dE[:-1], E[1:], dE[1:], dt_save, s)), linear)
+    times = jnp.where(up, ts[:-1] + s * dt_save, jnp.nan)
+    count = jnp.sum(up)
+    period = (jnp.nanmax(times) - jnp.nanmin(times)) / jnp.maximum(count - 1, 1)
+    oscillating = (count >= 2) & (hi - lo > min_amplitude) & (code == results.SUCCESSFUL)
+    amplitude_I = _extreme(I, slopes[:, 1], dt_save, 1.0) - _extreme(I, slopes[:, 1], dt_save, -1.0)
+    return Oscillation(jnp.where(oscillating, period, jnp.nan), hi - lo, amplitude_I, lo, hi, oscillating, code)
+
+
+_oscillation_jit = jax.jit(_oscillation, static_argnames=("samples", "max_steps"))
+
+
+def _record_samples(t_record, dt_save) -> int:
+    return int(round(_concrete_float("t_record", t_record) / _concrete_float("dt_save", dt_save))) + 1
+
+
+def _check_record(t_transient, t_record, dt_save) -> int:
+    validation.check_number("t_transient", t_transient, non_negative=True, scalar=True, unit="(model time unit)")
+    validation.check_number("t_record", t_record, positive=True, scalar=True, unit="(model time unit)")
+    validation.check_number("dt_save", dt_save, positive=True, scalar=True, unit="(model time unit)")
+    samples = _record_samples(t_record, dt_save)
+    if samples < 3:
+        raise ValueError(f"t_record / dt_save must give at least 3 samples, got t_record = {t_record}, "
+                         f"dt_save = {dt_save}")
+    return samples
 
 
 def oscillation(params: PopulationParams, start: ArrayLike, t_transient: float = 60.0, t_record: float = 120.0,
-                dt_save: float = 0.02, rtol: float = 1e-8, min_amplitude: float = 1e-3) -> Oscillation:
-    """Integrate past a transient, then measure the limit cycle (if any) from the recorded part:
-    the period from the upward crossings of x through the middle of its range (linear
-    interpolation between samples), averaged over all recorded cycles."""
-    term = diffrax.ODETerm(lambda _, y, p: vector_field(y, p))
-    ts = t_transient + jnp.arange(int(round(t_record / dt_save)) + 1) * dt_save
-    sol = diffrax.diffeqsolve(
-        term, diffrax.Tsit5(), 0.0, ts[-1], None, jnp.asarray(start, float), args=params,
-        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2), saveat=diffrax.SaveAt(ts=ts),
-        max_steps=2_000_000,
-    )
-    x, y = sol.ys[:, 0], sol.ys[:, 1]
-    lo, hi = jnp.min(x), jnp.max(x)
-    level = 0.5 * (lo + hi)
-    up = (x[:-1] < level) & (x[1:] >= level)
-    frac = (level - x[:-1]) / jnp.where(up, x[1:] - x[:-1], 1.0)
-    times = jnp.where(up, ts[:-1] + frac * dt_save, jnp.nan)
-    count = jnp.sum(up)
-    period = (jnp.nanmax(times) - jnp.nanmin(times)) / jnp.maximum(count - 1, 1)
-    oscillating = (count >= 2) & (hi - lo > min_amplitude)
-    return Oscillation(jnp.where(oscillating, period, jnp.nan), hi - lo, jnp.max(y) - jnp.min(y), lo, hi, oscillating)
+                dt_save: float = 0.05, rtol: float = 1e-8, atol: float = 1e-10, min_amplitude: float = 1e-3, *,
+                max_steps: int = 2_000_000, throw: bool = True) -> Oscillation:
+    """The attractor reached from ``start``: limit cycle (period, amplitudes) or fixed point.
+
+    Integrates (diffrax Tsit5, adaptive) past a transient, then measures the recorded part,
+    sampled every ``dt_save``, on the cubic Hermite interpolant of the samples (their time
+    derivatives are the vector field; error O(dt_save⁴)): the range of E and I, and the period
+    from the upward crossings of E through the middle of its range, averaged over all recorded
+    cycles.  The period is differentiable (``jax.grad``; reverse mode: diffrax's checkpointed
+    adjoint has no forward mode); the amplitudes are smooth only to ~1e-5.  Compiles once per
+    sample count (``t_record / dt_save``) and ``max_steps``.
+
+    Args:
+        params: the parameters (single numbers).
+        start: initial state (E, I) (unitless).
+        t_transient: time discarded before recording (model time unit; >= 0).
+        t_record: recorded time (model time unit; > 0; concrete); it should hold a few periods.
+        dt_save: interval between recorded samples (model time unit; concrete).  Not a solver
+            step: the solver is adaptive.  The default 0.05 gives periods to ~3e-7 and
+            amplitudes to ~1e-4 of those at 0.02.
+        rtol, atol: tolerances of the adaptive solver.
+        min_amplitude: smallest range of E counted as an oscillation (unitless).
+        max_steps: most solver steps per chunk of 100 samples (int).
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and the
+            solver failed.
+
+    Returns:
+        An :class:`Oscillation` (period in model time units, NaN when not oscillating).
+    """
+    validate(params, scalar=True)
+    _check_start(start)
+    samples = _check_record(t_transient, t_record, dt_save)
+    validation.check_number("rtol", rtol, positive=True, scalar=True)
+    validation.check_number("atol", atol, positive=True, scalar=True)
+    validation.check_number("min_amplitude", min_amplitude, non_negative=True, scalar=True)
+    validation.check_integer("max_steps", max_steps, minimum=1)
+    _check_throw(throw)
+    out = _oscillation_jit(params, jnp.asarray(start, float), t_transient, dt_save, rtol, atol, min_amplitude,
+                           samples, max_steps)
+    if throw:
+        results.raise_if_failed(out.result, "population oscillation")
+    return out
 
 
 class Scan(NamedTuple):
-    """Fixed points (padded to ``max_points``; ``valid`` marks the real ones), their type codes
-    (:data:`KINDS`) and the oscillation from near the highest-x fixed point, per parameter set."""
+    """Fixed points, their types and the oscillation, per parameter set of a batch.
 
-    fixed_x: Array
-    fixed_y: Array
+    Attributes:
+        fixed_E, fixed_I: (..., max_points) fixed points in the window, sorted by E, NaN padded.
+        kind: (..., max_points) type codes (:data:`KINDS`), -1 padded.
+        valid: (..., max_points) which entries are fixed points.
+        count: (...,) fixed points in the window (may exceed max_points: the rest are dropped).
+        oscillation: :class:`Oscillation` from near the fixed point of largest E, (...,) leaves.
+        result: (...,) result code (int32): the first failure of the root refinement, the
+            I-nullcline Newton or the solver.
+    """
+
+    fixed_E: Array
+    fixed_I: Array
     kind: Array
     valid: Array
+    count: Array
     oscillation: Oscillation
+    result: Array
 
 
-def _scan_one(params, window: Grid2D, resolution: int, max_points: int, t_transient, t_record):
-    xs, valid, _ = _roots(lambda x: _reduced(x, params), window.x_min, window.x_max, resolution, 2 * max_points)
-    ys = y_nullcline(xs, params)
-    valid = valid & (ys >= window.y_min) & (ys <= window.y_max)
+def _scan_one(params, x_min, x_max, y_min, y_max, t_transient, dt_save, rtol, atol, min_amplitude, *,
+              resolution, max_points, samples, max_steps):
+    xs, found, _, root_codes = _roots(_reduced, params, x_min, x_max, resolution, 2 * max_points)
+    ys, y_codes = _y_nullcline(xs, params, _NULLCLINE_ITERATIONS)
+    codes = jnp.where(found, results.first_failure(root_codes, y_codes), results.SUCCESSFUL)
+    valid = found & (ys >= y_min) & (ys <= y_max)
     index = jnp.nonzero(valid, size=max_points, fill_value=0)[0]
     keep = jnp.arange(max_points) < jnp.sum(valid)
     fx, fy = xs[index], ys[index]
-    kinds = jax.vmap(lambda a, b: _kind_code(jacobian(jnp.stack([a, b]), params)))(fx, fy)
+    jac = jax.vmap(jax.jacfwd(_vector_field), in_axes=(0, None))(jnp.stack([fx, fy], axis=-1), params)
+    kinds = jax.vmap(_kind_code)(jac)
     top = jnp.argmax(jnp.where(keep, fx, -jnp.inf))
     start = jnp.stack([fx[top], fy[top]]) + 0.05  # near the (unstable) focus: onto the cycle if any
-    osc = oscillation(params, start, t_transient, t_record)
-    return Scan(jnp.where(keep, fx, jnp.nan), jnp.where(keep, fy, jnp.nan), jnp.where(keep, kinds, -1), keep, osc)
+    osc = _oscillation(params, start, t_transient, dt_save, rtol, atol, min_amplitude, samples, max_steps)
+    root_code = jnp.max(codes).astype(jnp.int32)
+    return Scan(jnp.where(keep, fx, jnp.nan), jnp.where(keep, fy, jnp.nan), jnp.where(keep, kinds, -1), keep,
+                jnp.sum(valid), osc, results.first_failure(root_code, osc.result))
+
+
+@functools.partial(jax.jit, static_argnames=("resolution", "max_points", "samples", "max_steps"))
+def _scan_batch(flat, x_min, x_max, y_min, y_max, t_transient, dt_save, rtol, atol, min_amplitude, *,
+                resolution, max_points, samples, max_steps):
+    one = functools.partial(_scan_one, resolution=resolution, max_points=max_points, samples=samples,
+                            max_steps=max_steps)
+    return jax.vmap(one, in_axes=(0,) + (None,) * 9)(flat, x_min, x_max, y_min, y_max, t_transient, dt_save, rtol,
+                                                      atol, min_amplitude)
+
+
+def _batch_shape(params) -> tuple:
+    try:
+        return jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in params))
+    except ValueError:
+        listing = ", ".join(f"params.{k} {jnp.shape(v)}" for k, v in zip(PopulationParams._fields, params))
+        raise ValueError(f"the parameters' shapes must broadcast to one batch shape, got {listing}") from None
 
 
 def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int = 2001, max_points: int = 5,
-         t_transient: float = 60.0, t_record: float = 120.0) -> Scan:
-    """Fixed points, types and oscillation for every member of a batch of parameters (leaves
-    broadcast to one shape, e.g. 256 values of h_ex, or a 2-D grid of (h_ex, h_in)): one
-    compiled, vmapped computation."""
-    validate(params)
-    window.validate()
-    leaves = [jnp.asarray(leaf, float) for leaf in params]
-    shape = jnp.broadcast_shapes(*(leaf.shape for leaf in leaves))
-    flat = PopulationParams(*(jnp.broadcast_to(leaf, shape).ravel() for leaf in leaves))
-    run = jax.jit(jax.vmap(lambda p: _scan_one(p, window, resolution, max_points, t_transient, t_record)))
-    result = run(flat)
-    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), result)
+         t_transient: float = 60.0, t_record: float = 120.0, dt_save: float = 0.05, rtol: float = 1e-8,
+         atol: float = 1e-10, min_amplitude: float = 1e-3, max_steps: int = 2_000_000,
+         throw: bool = True) -> Scan:
+    """Fixed points, types and oscillation for every member of a batch of parameters.
+
+    The leaves broadcast to one batch shape (e.g. 256 values of h_E, or a 2-D grid of
+    (h_E, h_I)); one compiled, vmapped computation per batch size and static configuration
+    (``resolution``, ``max_points``, ``t_record / dt_save``, ``max_steps``).  Per member: the
+    fixed points in ``window`` as in :func:`fixed_points`, their types, and the oscillation
+    (:func:`oscillation`) from 0.05 past the fixed point of largest E.  A failed member carries
+    its code in ``result`` and never changes the others.
+
+    Args:
+        params: the parameters (leaves broadcastable to one batch shape; c4 > -1).
+        window: the :class:`Grid2D` searched for fixed points (nx, ny not used).
+        resolution: samples of E for bracketing the fixed points (int >= 2).
+        max_points: fixed points kept per member (int >= 1).
+        t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps: as in
+            :func:`oscillation` (times in model time units).
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and a
+            member failed (naming it).
+
+    Returns:
+        A :class:`Scan` whose leaves have the batch shape in front.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from jaxneuro import population as pop
+        >>> s = pop.scan(pop.preset("snic")._replace(h_E=jnp.array([-7.1, -6.9])), resolution=201,
+        ...              t_transient=10.0, t_record=30.0)
+        >>> s.count.tolist(), s.oscillation.oscillating.tolist()
+        ([3, 1], [False, True])
+    """
+    _check_phase_plane(params, scalar=False)
+    shape = _batch_shape(params)
+    window = _check_window(window)
+    validation.check_integer("resolution", resolution, minimum=2)
+    validation.check_integer("max_points", max_points, minimum=1)
+    samples = _check_record(t_transient, t_record, dt_save)
+    validation.check_number("rtol", rtol, positive=True, scalar=True)
+    validation.check_number("atol", atol, positive=True, scalar=True)
+    validation.check_number("min_amplitude", min_amplitude, non_negative=True, scalar=True)
+    validation.check_integer("max_steps", max_steps, minimum=1)
+    _check_throw(throw)
+    flat = PopulationParams(*(jnp.broadcast_to(jnp.asarray(leaf, float), shape).reshape(-1) for leaf in params))
+    out = _scan_batch(flat, window.x_min, window.x_max, window.y_min, window.y_max, t_transient, dt_save, rtol, atol,
+                      min_amplitude, resolution=resolution, max_points=max_points, samples=samples,
+                      max_steps=max_steps)
+    out = jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
+    if throw:
+        results.raise_if_failed(out.result, "population scan")
+    return out
 
 
-@jax.jit
-def _onset(params, lo, hi, tol):
-    """Bisection on h_ex between ``lo`` (no oscillation) and ``hi`` (oscillation)."""
+# The onset search's configuration: the scan defaults.
+_ONSET = dict(resolution=2001, max_points=5, samples=_record_samples(120.0, 0.05), max_steps=2_000_000)
+
+
+@functools.partial(jax.jit, static_argnames=("resolution", "max_points", "samples", "max_steps"))
+def _onset(params, lo, hi, atol, x_min, x_max, y_min, y_max, *, resolution, max_points, samples, max_steps):
+    """Bisection on h_E between ``lo`` (no oscillation) and ``hi`` (oscillation)."""
 
     def oscillates(h):
-        p = params._replace(h_ex=h)
-        focus = _scan_one(p, Grid2D(), 2001, 5, 60.0, 120.0)
-        return focus.oscillation.oscillating
+        s = _scan_one(params._replace(h_E=h), x_min, x_max, y_min, y_max, 60.0, 0.05, 1e-8, 1e-10, 1e-3,
+                      resolution=resolution, max_points=max_points, samples=samples, max_steps=max_steps)
+        return s.oscillation.oscillating, s.result
 
-    def body(state):
-        lo, hi, k = state
-        mid = 0.5 * (lo + hi)
-        yes = oscillates(mid)
-        return jnp.where(yes, lo, mid), jnp.where(yes, mid, hi), k + 1
+    def side(trials, carry):
+        yes, code = jax.vmap(oscillates)(trials)
+        return jnp.where(code != results.SUCCESSFUL, 0, jnp.where(yes, 1, -1)), carry
 
-    lo, hi, _ = jax.lax.while_loop(lambda s: (s[1] - s[0] > tol) & (s[2] < 80), body, (lo, hi, 0))
-    return lo, hi
+    ends, end_codes = jax.vmap(oscillates)(jnp.stack([lo, hi]))
+    brackets = ~ends[0] & ends[1] & jnp.all(end_codes == results.SUCCESSFUL)
+    # Without a bracket the interval is collapsed, so the bisection takes no step.
+    a, b, iterations, code, _ = rootfinding.bisect(side, lo, jnp.where(brackets, hi, lo), atol=atol)
+    code = jnp.where(brackets, code, results.NO_BRACKET).astype(jnp.int32)
+    return a, b, iterations, code, ends
 
 
-def oscillation_onset(params: PopulationParams, lo: float, hi: float, tol: float = 1e-9) -> tuple:
-    """The h_ex (to ``tol``) above which the oscillator oscillates, bracketed by ``lo`` (no
-    oscillation) and ``hi`` (oscillation): a SNIC (the saddle-node itself) or a homoclinic
-    orbit to the saddle (below the saddle-node).  Returns the final bracket."""
-    validate(params)
-    osc = scan(PopulationParams(*(jnp.broadcast_to(jnp.asarray(v, float), (2,)) for v in params))._replace(
-        h_ex=jnp.array([lo, hi]))).oscillation.oscillating
-    if bool(osc[0]) or not bool(osc[1]):
-        raise ValueError(f"[{lo}, {hi}] does not bracket the onset of oscillation (oscillating: {np.asarray(osc)})")
-    a, b = _onset(params, jnp.asarray(lo, float), jnp.asarray(hi, float), tol)
+def oscillation_onset(params: PopulationParams, lo: float, hi: float, atol: float = 1e-9,
+                      window: Grid2D = Grid2D(), *, throw: bool = True) -> tuple:
+    """The h_E above which the oscillator oscillates, by bisection (host-side).
+
+    ``lo`` must not oscillate and ``hi`` must (as decided by :func:`scan` with its defaults
+    in ``window``): the onset is a SNIC (the saddle-node itself) or a homoclinic orbit to the
+    saddle (below the saddle-node).  One compiled program; no recompilation on later calls.
+
+    Args:
+        params: the parameters (single numbers; h_E is replaced).
+        lo, hi: the bracket of h_E (unitless; lo < hi).
+        atol: final bracket width (unitless; > 0).
+        window: where the fixed points are looked for.
+        throw: raise :class:`jaxneuro.results.NumericalError` (code ``NO_BRACKET``, ``STALLED``
+            or ``MAX_ITERATIONS``) on failure; otherwise return (nan, nan).
+
+    Returns:
+        ``(lower, upper)``: the final bracket of the onset (floats, unitless).
+    """
+    _check_phase_plane(params)
+    lo, hi = validation.check_interval("(lo, hi)", (lo, hi))
+    validation.check_number("atol", atol, positive=True, scalar=True)
+    window = _check_window(window)
+    _check_throw(throw)
+    a, b, _, code, ends = _onset(params, lo, hi, atol, window.x_min, window.x_max, window.y_min, window.y_max,
+                                 **_ONSET)
+    if throw:
+        detail = (lambda _: f"[{lo}, {hi}] (oscillating at lo: {bool(ends[0])}, at hi: {bool(ends[1])}; "
+                  "need False, True)")
+        results.raise_if_failed(code, "oscillation onset", detail=detail)
+    if int(code) != results.SUCCESSFUL:
+        return float("nan"), float("nan")
     return float(a), float(b)
 
 
 class PeriodScaling(NamedTuple):
-    """Period against distance μ = h_ex - h_onset, and two fits: T = a/sqrt(μ) + b (SNIC) and
-    T = -a ln μ + b (homoclinic), each (a, b, rms relative residual)."""
+    """Period against the distance μ = h_E - h_onset, and two fits.
+
+    Attributes:
+        onset: h_E of the onset (unitless).
+        mu: (n,) distances μ (unitless).
+        period: (n,) periods (model time unit).
+        sqrt_fit: (a, b, rms relative residual) of T = a/sqrt(μ) + b (SNIC).
+        log_fit: (a, b, rms relative residual) of T = -a ln μ + b (homoclinic).
+    """
 
     onset: float
     mu: np.ndarray
@@ -484,12 +1191,28 @@ class PeriodScaling(NamedTuple):
     log_fit: tuple
 
 
-def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_record: float = 400.0) -> PeriodScaling:
-    """Periods at h_ex = onset + μ (one vmapped scan; ``t_record`` must hold a few of the
-    longest periods) and the two fits."""
+def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_record: float = 400.0, *,
+                   throw: bool = True) -> PeriodScaling:
+    """Periods at h_E = onset + μ (one vmapped :func:`scan`) and the two fits (host-side).
+
+    Args:
+        params: the parameters (single numbers; h_E is replaced).
+        onset: h_E of the onset (unitless).
+        mu: distances above the onset (1-D, > 0, unitless).
+        t_record: recorded time (model time unit); it must hold a few of the longest periods.
+        throw: as in :func:`scan`.
+
+    Returns:
+        A :class:`PeriodScaling`.
+    """
+    _check_phase_plane(params)
+    validation.check_number("onset", onset, scalar=True)
+    validation.check_number("mu", mu, positive=True)
     mu = np.asarray(mu, float)
+    if mu.ndim != 1:
+        raise ValueError(f"mu must be a 1-D array, got shape {mu.shape}")
     batch = PopulationParams(*(jnp.broadcast_to(jnp.asarray(v, float), mu.shape) for v in params))
-    s = scan(batch._replace(h_ex=jnp.asarray(onset + mu)), t_record=t_record)
+    s = scan(batch._replace(h_E=jnp.asarray(onset + mu)), t_record=t_record, throw=throw)
     period = np.asarray(s.oscillation.period)
 
     def fit(feature):
@@ -498,4 +1221,4 @@ def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_reco
         rms = float(np.sqrt(np.mean(((design @ [a, b]) / period - 1.0) ** 2)))
         return float(a), float(b), rms
 
-    return PeriodScaling(onset, mu, period, fit(1.0 / np.sqrt(mu)), fit(-np.log(mu)))
+    return PeriodScaling(float(onset), mu, period, fit(1.0 / np.sqrt(mu)), fit(-np.log(mu)))
