@@ -490,7 +490,7 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
     if linear_solver == "lapack":
         diagonals = (lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0))
     else:
-        factor = tridiagonal.factor(lower, diagonal, upper, axis=0)
+        factor = tridiagonal.factor_traced(lower, diagonal, upper, axis=0)
     # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
     # right): through the explicit half's false boundary and through the implicit half's.  In
     # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
@@ -510,7 +510,7 @@ def _linear_solve(op: LeesOperator, rhs: Array, linear_solver: str) -> Array:
         lower, diagonal, upper = op.diagonals
         x = jax.lax.linalg.tridiagonal_solve(last(lower), last(diagonal), last(upper), last(rhs)[..., None])
         return jnp.moveaxis(x[..., 0], -1, 0)
-    substitute = tridiagonal.solve if linear_solver == "thomas" else tridiagonal.solve_doubling
+    substitute = tridiagonal.solve_traced if linear_solver == "thomas" else tridiagonal.solve_doubling_traced
     return substitute(op.factor, rhs, axis=0)
 
 
@@ -568,8 +568,9 @@ def lees_step(op: LeesOperator, grid: Grid, state: CableState, t_mid, *, linear_
     return CableState(v_new, gates_new, state.v, state.gates, state.t + dt)
 
 
-# The stepper's pieces compile once per shape and static configuration when called eagerly,
-# and are inlined into the run's program when called inside it.
+# The stepper's pieces compile once per shape and static configuration when called eagerly;
+# the run's program uses the plain functions (nested jits measured slower in the time loop).
+_lees_init, _start_state, _lees_first_step, _lees_step = lees_init, start_state, lees_first_step, lees_step
 lees_init = jax.jit(lees_init, static_argnames=("grid", "linear_solver"))
 start_state = jax.jit(start_state, static_argnames=("grid", "batch"))
 lees_first_step = jax.jit(lees_first_step, static_argnames=("grid",))
@@ -690,7 +691,7 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
     """One run (or a node-major batch) of ``grid.n_steps`` steps; see :func:`simulate_cable`."""
     dt, n_steps = grid.dt, grid.n_steps
     batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
-    op = lees_init(axon, grid, stimulus, linear_solver=linear_solver)
+    op = _lees_init(axon, grid, stimulus, linear_solver=linear_solver)
     v_rest, rest_result = membrane.solve_resting_potential(axon.membrane)
     v_rest = jnp.broadcast_to(v_rest, batch)
     continuing = state0 is not None
@@ -698,14 +699,14 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
         to_nodes = lambda a: jnp.broadcast_to(jnp.moveaxis(a, -1, 0), (grid.n_nodes,) + batch)  # noqa: E731
         state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, _dtype(axon)))
     else:
-        state0 = start_state(axon, grid, initial_v, batch)
+        state0 = _start_state(axon, grid, initial_v, batch)
     t0 = state0.t
     red = recorder_init(state0, record)
 
     # Carry = (state, reductions, step index of state.v within this run).
     def one_step(carry, _):
         state, red, step = carry
-        new = lees_step(op, grid, state, t0 + (step + 0.5) * dt, linear_solver=linear_solver)
+        new = _lees_step(op, grid, state, t0 + (step + 0.5) * dt, linear_solver=linear_solver)
         red = recorder_update(red, state.v_previous, state.v, new.v, step, t0 + step * dt, grid, record)
         return (new, red, step + 1), None
 
@@ -721,7 +722,7 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
         carry = (state0, red, jnp.array(0))
         remaining = n_steps
     else:
-        first = lees_first_step(op, grid, state0)
+        first = _lees_first_step(op, grid, state0)
         red = recorder_update(red, state0.v, state0.v, first.v, 0, t0, grid, record, at_start=True)
         carry = (first, red, jnp.array(1))
         remaining = n_steps - 1
@@ -903,6 +904,14 @@ def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Rec
     return shape
 
 
+def _cast(leaf, dtype):
+    """``leaf`` as ``dtype``: NumPy on the host for Python and NumPy values (no device work
+    per call), ``astype`` for JAX arrays and tracers of another dtype."""
+    if isinstance(leaf, (jax.Array, jax.core.Tracer)):
+        return leaf if leaf.dtype == dtype else leaf.astype(dtype)
+    return np.asarray(leaf, dtype)
+
+
 def simulate_cable(
     axon: Axon,
     grid: Grid,
@@ -981,7 +990,7 @@ def simulate_cable(
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
     static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll)
-    cast = partial(jax.tree.map, lambda leaf: jnp.asarray(leaf, dtype))
+    cast = partial(jax.tree.map, partial(_cast, dtype=jnp.dtype(dtype)))
     axon, stimulus = cast(axon), cast(stimulus)
     initial_v = None if initial_v is None else cast(initial_v)
     initial_state = None if initial_state is None else cast(initial_state)

@@ -232,6 +232,7 @@ def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12)
     return rootfinding.newton(steady_current, start, iterations=iterations, rtol=0.0, atol=atol)
 
 
+_solve_resting_potential = solve_resting_potential  # for use inside a caller's program
 solve_resting_potential = jax.jit(solve_resting_potential, static_argnames=("iterations",))
 
 
@@ -255,7 +256,7 @@ def resting_potential(params: HHParams = HHParams(), iterations: int = 12, *, th
         >>> abs(float(membrane.resting_potential(membrane.HHParams()))) < 1e-2
         True
     """
-    v, result = solve_resting_potential(params, iterations)
+    v, result = (solve_resting_potential if results.is_concrete(params) else _solve_resting_potential)(params, iterations)
     if throw:
         results.raise_if_failed(result, "resting potential")
     return v

@@ -161,8 +161,11 @@ def solve_doubling(fac: TridiagonalFactor, rhs: Array, axis: int = -1) -> Array:
     return jnp.moveaxis(y, 0, axis)
 
 
-# Compiled once per shape and static configuration when called eagerly; inlined into the
-# caller's program when called inside a trace.
+# The plain functions, for use inside a caller's program: a nested jit would be a separate
+# call in the loop body that XLA's CPU backend does not always fuse into its surroundings
+# (measured: the Cooley–Dodge run ~15 % slower).
+factor_traced, solve_traced, solve_doubling_traced = factor, solve, solve_doubling
+# The public functions compile once per shape and static configuration when called eagerly.
 factor = jax.jit(factor, static_argnames=("axis",))
 solve = jax.jit(solve, static_argnames=("axis", "unroll"))
 solve_doubling = jax.jit(solve_doubling, static_argnames=("axis",))

@@ -92,6 +92,9 @@ def check_number(
         unit: unit for the message.
         scalar: require a single number.
     """
+    if type(value) is float and math.isfinite(value) and lower is None and upper is None:  # the common case, fast
+        if (not positive or value > 0) and (not non_negative or value >= 0):
+            return
     array = _as_array(name, value)
     if array is None:
         return
@@ -116,6 +119,8 @@ def check_number(
 def check_temperature(name: str, value) -> None:
     """Temperature (°C): above absolute zero, and within the range the H&H kinetics (with their
     Q10 = 3 scaling) are meant for, :data:`TEMPERATURE_RANGE`."""
+    if type(value) is float and TEMPERATURE_RANGE[0] <= value <= TEMPERATURE_RANGE[1]:  # the common case, fast
+        return
     check_number(name, value, unit="°C")
     array = _as_array(name, value)
     if array is None:
