@@ -9,6 +9,7 @@ one-line message, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -24,18 +25,23 @@ from jaxneuro import cli
 
 class Case(NamedTuple):
     name: str
-    run: Callable  # -> exit code (CLI) or raises (API)
+    run: Callable  # tmp folder -> exit code (CLI) or raises (API)
     match: str  # expected in the message
     kind: str = "input"  # "input": before compiling; "fault": a numerical failure after running
     exit_code: int = 2  # CLI: 2 bad input, 3 numerical failure; API: unused
+    setup: Callable = None  # builds an argument beforehand (not timed)
 
 
 def cli_case(name, argv, match, kind="input", exit_code=None):
-    return Case(name, lambda: cli.main(argv), match, kind, exit_code or (2 if kind == "input" else 3))
+    """``argv`` items may be callables of the test's temporary folder (paths made when run)."""
+    def run(tmp):
+        return cli.main([a(tmp) if callable(a) else a for a in argv])
+
+    return Case(name, run, match, kind, exit_code or (2 if kind == "input" else 3))
 
 
-def api_case(name, thunk, match, kind="input"):
-    return Case(name, thunk, match, kind, 0)
+def api_case(name, thunk, match, kind="input", setup=None):
+    return Case(name, lambda tmp: thunk(), match, kind, 0, setup)
 
 
 CABLE = ["cable", "--length", "10000", "--x1", "2000", "--x2", "8000", "--t-stop", "1"]
@@ -66,7 +72,7 @@ def _with_link(tmp: Path) -> str:
     return str(folder)
 
 
-def cases(tmp: Path) -> list:
+def cases() -> list:
     c = [
         # --- the command line in general
         cli_case("no command", [], "required"),
@@ -101,14 +107,41 @@ def cases(tmp: Path) -> list:
         cli_case("cable --stim-density 10 (no spike)", CABLE + ["--stim-density", "10", "--json"],
                  "no spike reached", kind="fault"),
         # --- jaxneuro reproduce
-        cli_case("reproduce --out at a file", ["reproduce", "--out", _tmp_file(tmp)], "is a file"),
+        cli_case("reproduce --out at a file", ["reproduce", "--out", _tmp_file], "is a file"),
         cli_case("reproduce --out not creatable", ["reproduce", "--out", "/proc/jaxneuro-out"], "cannot create"),
-        cli_case("reproduce --out holding a user's summary.json", ["reproduce", "--out", _foreign(tmp)],
+        cli_case("reproduce --out holding a user's summary.json", ["reproduce", "--out", _foreign],
                  "did not write: summary.json"),
-        cli_case("reproduce --out holding a symlink", ["reproduce", "--out", _with_link(tmp)], "did not write"),
-        cli_case("reproduce --levels 2", ["reproduce", "--out", str(tmp / "new"), "--levels", "2"],
+        cli_case("reproduce --out holding a symlink", ["reproduce", "--out", _with_link], "did not write"),
+        cli_case("reproduce --levels 2", ["reproduce", "--out", lambda tmp: str(tmp / "new"), "--levels", "2"],
                  "converged_levels must be an integer >= 3"),
-        cli_case("reproduce --only bogus", ["reproduce", "--out", str(tmp / "new"), "--only", "bogus"], "invalid choice"),
+        cli_case("reproduce --only bogus", ["reproduce", "--out", lambda tmp: str(tmp / "new"), "--only", "bogus"], "invalid choice"),
+        # --- jaxneuro speed
+        cli_case("speed --temperature 1e6", ["speed", "--temperature", "1e6"], "temperature must lie in"),
+        cli_case("speed --temperature -300", ["speed", "--temperature", "-300"], "above absolute zero"),
+        cli_case("speed --dt -1", ["speed", "--dt", "-1"], "--dt must be > 0"),
+        cli_case("speed --dt 50 (>= --t-stop)", ["speed", "--dt", "50"], "must be smaller than --t-stop"),
+        cli_case("speed --rtol 0", ["speed", "--rtol", "0"], "--rtol must be > 0"),
+        cli_case("speed --sections 0", ["speed", "--sections", "0"], "--sections must be an integer >= 1"),
+        cli_case("speed --solver euler", ["speed", "--solver", "euler"], "invalid choice"),
+        cli_case("speed --gNa inf", ["speed", "--gNa", "inf"], "axon.membrane.gNa must be finite"),
+        # --- jaxneuro extracellular
+        cli_case("extracellular --sigma-e 0", ["extracellular", "--sigma-e", "0"], "--sigma-e must be > 0"),
+        cli_case("extracellular --rho -150", ["extracellular", "--rho", "-150"], "--rho must be > 0"),
+        cli_case("extracellular --radii -1", ["extracellular", "--radii", "-1"], "--radii must be > 0"),
+        cli_case("extracellular --distances nan", ["extracellular", "--distances", "nan"], "--distances must be finite"),
+        cli_case("extracellular electrode inside the axon", ["extracellular", "--radii", "30", "--distances", "25"],
+                 "inside the axon"),
+        # --- jaxneuro population
+        cli_case("population --start nan 1", ["population", "--start", "nan", "1"], "start"),
+        cli_case("population --t-stop inf", ["population", "--t-stop", "inf"], "t_stop"),
+        cli_case("population --tau-E 0", ["population", "--tau-E", "0"], "params.tau_E"),
+        cli_case("population --samples-per-unit 0", ["population", "--samples-per-unit", "0"], "samples_per_unit"),
+        cli_case("population --rtol -1", ["population", "--rtol", "-1"], "rtol"),
+        cli_case("population --preset wilson", ["population", "--preset", "wilson"], "invalid choice"),
+        # --- jaxneuro phase-plane
+        cli_case("phase-plane --window 10 -10 -20 10", ["phase-plane", "--window", "10", "-10", "-20", "10"], "window"),
+        cli_case("phase-plane --points 0 5", ["phase-plane", "--points", "0", "5"], "window"),
+        cli_case("phase-plane --c4 -2", ["phase-plane", "--c4", "-2"], "c4"),
         # --- the cable API
         api_case("Axon(radius='abc')", lambda: jn.simulate_cable(jn.Axon(radius="abc"), GRID), "axon.radius must be a number"),
         api_case("HHParams(gNa='120')", lambda: jn.simulate_cable(jn.Axon(membrane=jn.HHParams(gNa="120")), GRID),
@@ -143,25 +176,49 @@ def cases(tmp: Path) -> list:
             jn.Axon(), GRID, jn.Stimulus(), 2_000.0, 50_000.0), "x2 must lie on the cable"),
         api_case("converged_velocity unknown option", lambda: jn.converged_velocity(
             jn.Axon(), GRID, jn.Stimulus(), record=None), "unknown option"),
+        # --- the other modules' APIs (their full tables: tests/test_wave.py, test_extracellular.py, test_population.py)
+        api_case("find_wave_speed(dt=0)", lambda: jn.find_wave_speed(dt=0.0), "dt"),
+        api_case("find_wave_speed(branch='medium')", lambda: jn.find_wave_speed(branch="medium"), "branch"),
+        api_case("wave_speed at 1e6 °C", lambda: jn.wave_speed(jn.Axon(membrane=jn.HHParams(temperature=1e6))),
+                 "temperature"),
+        api_case("extracellular_sweep(sigma_e=0)", lambda: jn.extracellular_sweep(
+            _profile(), jn.Axon(radius=1.0), [50.0], sigma_e=0.0), "sigma_e", setup=_profile),
+        api_case("extracellular_sweep(limits=(1000, -1000))", lambda: jn.extracellular_sweep(
+            _profile(), jn.Axon(radius=1.0), [50.0], limits=(1000.0, -1000.0)), "limits", setup=_profile),
+        api_case("grid_potential rho < 0", lambda: jn.grid_potential(
+            np.zeros((3, 41)), np.arange(41) * 250.0, jn.Electrode(5000.0, 50.0), jn.Axon(radius=1.0, rho=-150.0)),
+            "rho"),
+        api_case("simulate_population(start=(nan, 1))", lambda: jn.simulate_population(
+            jn.PopulationParams(), (np.nan, 1.0)), "start"),
+        api_case("PopulationParams(tau_E=0)", lambda: jn.simulate_population(
+            jn.PopulationParams(tau_E=0.0), (1.0, 1.0)), "tau_E"),
         api_case("resting_potential of a string", lambda: jn.simulate_cable(
             jn.Axon(membrane=jn.HHParams(EL="10")), GRID), "axon.membrane.EL must be a number"),
     ]
     return c
 
 
-@pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    return cases(tmp_path_factory.mktemp("bad-input"))
+@functools.lru_cache(maxsize=1)
+def _profile():
+    from jaxneuro import extracellular as ex
+
+    x = np.arange(0.0, 4_000.0, 20.0)
+    return ex.SpikeProfile.from_samples(x, 100.0 * np.exp(-((x - 2_000.0) / 300.0) ** 2), ex.NOTEBOOK_AXON)
 
 
-def _run_case(case: Case, capsys=None):
+CASES = cases()
+
+
+def _run_case(case: Case, tmp: Path, capsys=None):
     """(outcome, message, seconds, compilations)."""
     from test_transforms import count_compiles
 
+    if case.setup is not None:
+        case.setup()
     start = time.perf_counter()
     outcome, message, compiles = None, "", []
     try:
-        outcome, compiles = count_compiles(case.run)
+        outcome, compiles = count_compiles(lambda: case.run(tmp))
     except SystemExit as exit_:  # argparse's own errors and --help
         outcome = exit_.code
     except Exception as error:  # noqa: BLE001  (the API cases raise; the message is checked)
@@ -173,16 +230,15 @@ def _run_case(case: Case, capsys=None):
     return outcome, message, seconds, compiles
 
 
-def test_the_table_is_large_enough(table):
-    assert len(table) >= 50
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 80
+    assert {"cable", "speed", "extracellular", "population", "phase-plane", "reproduce"} <= {
+        case.name.split()[0] for case in CASES}
 
 
-@pytest.mark.parametrize("index", range(55))
-def test_case(table, index, capsys):
-    if index >= len(table):
-        return
-    case = table[index]
-    outcome, message, seconds, compiles = _run_case(case, capsys)
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_case(case, tmp_path, capsys):
+    outcome, message, seconds, compiles = _run_case(case, tmp_path, capsys)
     assert case.match in message, (case.name, message)
     assert "Traceback" not in message
     if case.exit_code:  # CLI: one line, its exit code
@@ -194,7 +250,7 @@ def test_case(table, index, capsys):
         assert not compiles and seconds < 1.0, (case.name, seconds, compiles)
 
 
-def test_reproduce_refusals_leave_the_users_files_alone(table, tmp_path):
+def test_reproduce_refusals_leave_the_users_files_alone(tmp_path):
     folder = Path(_foreign(tmp_path))
     assert cli.main(["reproduce", "--out", str(folder)]) == 2
     assert (folder / "summary.json").read_text() == '{"mine": true}'
@@ -216,10 +272,10 @@ if __name__ == "__main__":  # print the table: python tests/test_bad_input.py
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for case in cases(Path(tmp)):
+        for case in CASES:
             out, err = StringIO(), StringIO()
             with redirect_stdout(out), redirect_stderr(err):
-                outcome, message, seconds, compiles = _run_case(case)
+                outcome, message, seconds, compiles = _run_case(case, Path(tmp))
             message = message or err.getvalue().strip().splitlines()[-1:] and err.getvalue().strip().splitlines()[-1]
             if not message and out.getvalue():
                 message = out.getvalue().strip().splitlines()[-1]

@@ -14,7 +14,7 @@ def test_cable_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert 17.0 < out["velocity_m_per_s"] < 20.0
     assert out["compartments"] == 61 and out["steps"] == 1500
-    assert out["peak_mV_max"] > 90.0 and out["wall_seconds"] > 0
+    assert out["peak_mV_max"] > 90.0 and out["wall_seconds_with_compile"] > 0
 
 
 def test_cable_current_stimulus_and_richardson(capsys):
@@ -55,3 +55,24 @@ def test_reproduce_writes_figures_and_summary(tmp_path):
     assert abs(summary["radius_sweep"]["exponent"] - 0.5) < 0.01
     for label in summary["converged_velocity"].values():
         assert abs(label["observed_order"] - 2.0) < 0.1
+
+
+def test_version_and_python_m(capsys):
+    import jaxneuro
+
+    out = subprocess.run([sys.executable, "-m", "jaxneuro", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"jaxneuro {jaxneuro.__version__}"
+    assert jaxneuro.__version__ != "0+unknown"
+
+
+def test_errors_are_one_line_and_json_is_strict(capsys):
+    assert cli.main(["cable", "--temperature", "-300"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("jaxneuro: error: axon.membrane.temperature")
+    # A weak stimulus: the run succeeds, the velocity does not exist: null with its reason, exit 3.
+    rc = cli.main(["cable", "--length", "10000", "--dx", "500", "--dt", "0.005", "--t-stop", "1",
+                   "--x1", "2000", "--x2", "8000", "--stim-density", "10", "--json"])
+    text = capsys.readouterr().out
+    out = json.loads(text)  # strict JSON: no NaN
+    assert rc == 3 and out["velocity_m_per_s"] is None and out["result"] == "did_not_fire"
+    assert "no spike" in out["velocity_m_per_s_reason"] and "NaN" not in text
