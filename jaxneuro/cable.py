@@ -18,9 +18,27 @@ evaluated at the midpoint time of each step, never extrapolated (the notebook's 
 gives a negative current at the step where the stimulus stops).
 
 Everything here is a pure function of pytrees: ``jax.jit``, ``jax.vmap`` and ``jax.grad`` work
-through :func:`solve_cable`.  :func:`simulate_cable` is the checked entry point: it validates
-input before compiling, runs a batch as one compiled program (natively batched, node-major) and
-reports divergence.
+through :func:`simulate_cable` and :func:`solve_cable`.  :func:`simulate_cable` is the checked
+entry point: it validates input before compiling, runs a batch as one compiled program
+(natively batched, node-major) and reports divergence (as a result code, or an error when
+called eagerly).
+
+Contents:
+
+===============================  ==============================================================
+parameters                       :class:`Axon` (µm, Ω·cm, membrane), :class:`Grid` (µm, ms, ends),
+                                 :class:`Stimulus` (nA, ms, µm), :class:`Record`, :class:`Boundary`
+Cooley & Dodge (1966)            :func:`cooley_dodge_axon`, :func:`cooley_dodge_grid`,
+                                 :func:`cooley_dodge_stimulus`
+running                          :func:`simulate_cable` (checked), :func:`solve_cable` (compiled core)
+the stepper                      :func:`lees_init`, :func:`start_state`, :func:`lees_first_step`,
+                                 :func:`lees_step` (diffrax's init/step contract)
+measuring                        :func:`arrival_time`, :func:`arrival_result`,
+                                 :func:`conduction_velocity`, :func:`converged_velocity`
+constants of the equation        :func:`diffusion_coefficient` (µm²/ms), :func:`step_ratio`,
+                                 :func:`stimulus_density` (µA/cm²)
+input checks                     :func:`validate_axon`, :func:`validate_cable_input`
+===============================  ==============================================================
 """
 
 from __future__ import annotations
@@ -99,7 +117,9 @@ class Axon(NamedTuple):
 
 
 def cooley_dodge_axon(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK) -> Axon:
-    """The squid giant axon of Cooley & Dodge (1966): a = 238 µm, ρ = 35.4 Ω·cm, 18.5 °C."""
+    """The squid giant axon of Cooley & Dodge (1966): a = 238 µm, ρ = 35.4 Ω·cm, 18.5 °C, E_L
+    10.598 mV (``Axon()``, with a choice of β_m's exponent, 1/mV: the notebook's 0.0555 or
+    H&H's 1/18, :data:`jaxneuro.membrane.BETA_M_EXPONENT_HH`)."""
     return Axon(
         radius=238.0,
         rho=35.4,
@@ -521,8 +541,18 @@ def _voltage_rate(op: LeesOperator, v, gates, t_mid):
 
 
 def start_state(axon: Axon, grid: Grid, initial_v=None, batch: tuple = ()) -> CableState:
-    """The state at t = 0: ``initial_v`` (mV, (nodes,) or (*batch, nodes); default the resting
-    potential) with gates at their steady state, as both time levels.  Node-major."""
+    """The state at t = 0 ms, node-major.
+
+    Args:
+        axon: the membrane (for the resting potential and the gates' steady state).
+        grid: the static discretisation (its node count).
+        initial_v: potential (mV from rest), (nodes,) or (*batch, nodes); default the exact
+            resting potential.  Dirichlet ends are set to their value.
+        batch: the batch shape (static).
+
+    Returns:
+        A :class:`CableState` with v, gates at their steady state for v, as both time levels.
+    """
     node_shape = (grid.n_nodes,) + tuple(batch)
     if initial_v is None:
         v0 = jnp.broadcast_to(membrane.resting_potential(axon.membrane, throw=False), node_shape)
@@ -534,7 +564,16 @@ def start_state(axon: Axon, grid: Grid, initial_v=None, batch: tuple = ()) -> Ca
 
 
 def lees_first_step(op: LeesOperator, grid: Grid, state: CableState) -> CableState:
-    """The explicit first step (eqs. 27, 38, 40) from a state with one time level."""
+    """The explicit first step (eqs. 27, 38, 40) from a state with one time level.
+
+    Args:
+        op: the run's constants (:func:`lees_init`).
+        grid: the static discretisation (dt in ms).
+        state: the start (:func:`start_state`; v in mV, node-major, time ``state.t`` in ms).
+
+    Returns:
+        The state one step later, with ``state``'s level as the previous one.
+    """
     dt = grid.dt
     v, gates = state.v, state.gates
     v_new = v + op.r * _second_difference(v, grid) + dt * _voltage_rate(op, v, gates, state.t + 0.5 * dt)
@@ -549,9 +588,23 @@ def lees_step(op: LeesOperator, grid: Grid, state: CableState, t_mid, *, linear_
     Args:
         op: the run's constants (:func:`lees_init`).
         grid: the static discretisation.
-        state: present and previous levels (node-major).
+        state: present and previous levels (node-major; v in mV).
         t_mid: the step's midpoint time (ms), at which the stimulus is evaluated.
         linear_solver: as in :func:`lees_init`.
+
+    Returns:
+        The next :class:`CableState` (its ``t`` advanced by dt, ms).
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> from jaxneuro import cable
+        >>> grid = jn.Grid(length=1_000.0, dx=100.0, dt=0.01, t_stop=0.02)
+        >>> axon = jn.Axon(radius=1.0)
+        >>> op = cable.lees_init(axon, grid, jn.Stimulus(0.5, 0.0, 1.0))   # 0.5 nA at x = 0
+        >>> state = cable.lees_first_step(op, grid, cable.start_state(axon, grid))
+        >>> state = cable.lees_step(op, grid, state, 0.015)
+        >>> bool(state.v[0] > state.v[-1])   # depolarised where the current enters
+        True
     """
     dt = grid.dt
     # Lees' extrapolated midpoint 3/2 U^j - 1/2 U^(j-1) (eq. 25).
@@ -570,7 +623,7 @@ def lees_step(op: LeesOperator, grid: Grid, state: CableState, t_mid, *, linear_
 
 # The stepper's pieces compile once per shape and static configuration when called eagerly;
 # the run's program uses the plain functions (nested jits measured slower in the time loop).
-_lees_init, _start_state, _lees_first_step, _lees_step = lees_init, start_state, lees_first_step, lees_step
+_PLAIN = dict(lees_init=lees_init, start_state=start_state, lees_first_step=lees_first_step, lees_step=lees_step)
 lees_init = jax.jit(lees_init, static_argnames=("grid", "linear_solver"))
 start_state = jax.jit(start_state, static_argnames=("grid", "batch"))
 lees_first_step = jax.jit(lees_first_step, static_argnames=("grid",))
@@ -691,7 +744,7 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
     """One run (or a node-major batch) of ``grid.n_steps`` steps; see :func:`simulate_cable`."""
     dt, n_steps = grid.dt, grid.n_steps
     batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
-    op = _lees_init(axon, grid, stimulus, linear_solver=linear_solver)
+    op = _PLAIN["lees_init"](axon, grid, stimulus, linear_solver=linear_solver)
     v_rest, rest_result = membrane.solve_resting_potential(axon.membrane)
     v_rest = jnp.broadcast_to(v_rest, batch)
     continuing = state0 is not None
@@ -699,14 +752,14 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
         to_nodes = lambda a: jnp.broadcast_to(jnp.moveaxis(a, -1, 0), (grid.n_nodes,) + batch)  # noqa: E731
         state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, _dtype(axon)))
     else:
-        state0 = _start_state(axon, grid, initial_v, batch)
+        state0 = _PLAIN["start_state"](axon, grid, initial_v, batch)
     t0 = state0.t
     red = recorder_init(state0, record)
 
     # Carry = (state, reductions, step index of state.v within this run).
     def one_step(carry, _):
         state, red, step = carry
-        new = _lees_step(op, grid, state, t0 + (step + 0.5) * dt, linear_solver=linear_solver)
+        new = _PLAIN["lees_step"](op, grid, state, t0 + (step + 0.5) * dt, linear_solver=linear_solver)
         red = recorder_update(red, state.v_previous, state.v, new.v, step, t0 + step * dt, grid, record)
         return (new, red, step + 1), None
 
@@ -722,7 +775,7 @@ def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unro
         carry = (state0, red, jnp.array(0))
         remaining = n_steps
     else:
-        first = _lees_first_step(op, grid, state0)
+        first = _PLAIN["lees_first_step"](op, grid, state0)
         red = recorder_update(red, state0.v, state0.v, first.v, 0, t0, grid, record, at_start=True)
         carry = (first, red, jnp.array(1))
         remaining = n_steps - 1
