@@ -65,6 +65,8 @@ __all__ = [
     "CableState",
     "ConvergedVelocity",
     "DIVERGENCE_LIMIT",
+    "MAX_NODES",
+    "MAX_RECORDED",
     "Grid",
     "LINEAR_SOLVERS",
     "LeesOperator",
@@ -80,6 +82,7 @@ __all__ = [
     "cooley_dodge_grid",
     "cooley_dodge_stimulus",
     "diffusion_coefficient",
+    "richardson",
     "lees_first_step",
     "lees_init",
     "lees_step",
@@ -502,6 +505,7 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
     Returns:
         A :class:`LeesOperator`, node-major.
     """
+    validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
     node_shape = (grid.n_nodes,) + batch
     r = jnp.broadcast_to(step_ratio(axon, grid.dx, grid.dt), batch)
@@ -530,6 +534,7 @@ def _linear_solve(op: LeesOperator, rhs: Array, linear_solver: str) -> Array:
         lower, diagonal, upper = op.diagonals
         x = jax.lax.linalg.tridiagonal_solve(last(lower), last(diagonal), last(upper), last(rhs)[..., None])
         return jnp.moveaxis(x[..., 0], -1, 0)
+    validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     substitute = tridiagonal.solve_traced if linear_solver == "thomas" else tridiagonal.solve_doubling_traced
     return substitute(op.factor, rhs, axis=0)
 
@@ -740,8 +745,10 @@ def _sample(state: CableState, record: Record, grid: Grid) -> dict:
 # The driver: the time loop.
 
 
-def _run(axon, grid, stimulus, record, initial_v, state0, *, linear_solver, unroll) -> CableSolution:
+def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record = Record(), initial_v=None,
+         initial_state: Optional[CableState] = None, *, linear_solver: str = "thomas", unroll: int = 2) -> CableSolution:
     """One run (or a node-major batch) of ``grid.n_steps`` steps; see :func:`simulate_cable`."""
+    state0 = initial_state
     dt, n_steps = grid.dt, grid.n_steps
     batch = jnp.broadcast_shapes(*(jnp.shape(leaf) for leaf in jax.tree.leaves((axon, stimulus))))
     op = _PLAIN["lees_init"](axon, grid, stimulus, linear_solver=linear_solver)
@@ -836,10 +843,18 @@ _STATIC = ("grid", "record", "linear_solver", "unroll")
 solve_cable = jax.jit(_run, static_argnames=_STATIC)
 solve_cable.__doc__ = """Run the cable (compiled once per static configuration and shapes; no input checks).
 
-``solve_cable(axon, grid, stimulus, record, initial_v, initial_state, *, linear_solver, unroll)``:
-the numerical core behind :func:`simulate_cable`, for use inside the caller's own ``jit``; see
-:func:`simulate_cable` for the arguments (here all positional, ``initial_v`` and
-``initial_state`` may be ``None``, and batches must already be flat, one leading axis)."""
+``solve_cable(axon, grid, stimulus=Stimulus(), record=Record(), initial_v=None, initial_state=None, *,
+linear_solver="thomas", unroll=2)``: the numerical core behind :func:`simulate_cable`, for use
+inside the caller's own ``jit``; see :func:`simulate_cable` for the arguments (``grid`` and
+``record`` are static; batches must already be flat, one leading axis; no input checks).
+
+Examples:
+    >>> import jaxneuro as jn
+    >>> grid = jn.Grid(length=5_000.0, dx=250.0, dt=0.005, t_stop=1.0)
+    >>> sol = jn.solve_cable(jn.Axon(), grid, jn.Stimulus(6_000.0, 0.0, 0.2), jn.Record.reductions())
+    >>> int(sol.result), round(float(jn.conduction_velocity(sol, 1_000.0, 4_000.0)), 1)
+    (0, 18.4)
+"""
 
 # XLA compiler options for a run that is its own top-level program, measured on the
 # Cooley–Dodge cable (2-core AVX-512 CPU): region-based copy analysis removes about half of the
@@ -864,6 +879,11 @@ def _dispatch(arguments: dict, tuned: bool, static: dict) -> CableSolution:
 
 # ----------------------------------------------------------------------------------------
 # The checked entry point: validation before compiling, batching, divergence reports.
+
+#: Largest number of nodes (summed over a batch) a run may have, and of values it may record:
+#: far beyond any cable here, and below what a 24 GB machine holds.
+MAX_NODES = 10_000_000
+MAX_RECORDED = 500_000_000
 
 # Valid ranges of the physical parameters.
 _POSITIVE = {"axon.radius": "µm", "axon.rho": "Ω·cm", "axon.membrane.Cm": "µF/cm²"}
@@ -926,14 +946,27 @@ def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Rec
         # The pulse is sampled at step midpoints: one that holds none of them injects nothing.
         on = np.asarray(stimulus.amplitude, float) != 0
         begin, length = np.asarray(stimulus.start, float), np.asarray(stimulus.duration, float)
-        first_mid = (np.ceil(begin / grid.dt - 0.5) + 0.5) * grid.dt
-        missed = on & ((first_mid >= begin + length) | (first_mid > grid.t_stop))
+        t0 = 0.0  # a continued run starts at its initial state's time
+        if initial_state is not None and results.is_concrete(initial_state.t):
+            t0 = np.asarray(initial_state.t, float)
+        first_mid = t0 + (np.ceil(np.maximum(begin - t0, 0.0) / grid.dt - 0.5) + 0.5) * grid.dt
+        finished = (initial_state is not None) & (begin + length <= t0)  # delivered before a continued run
+        missed = on & ~finished & ((first_mid >= begin + length) | (first_mid > t0 + grid.t_stop))
         if np.any(missed):
             raise ValueError(
                 f"stimulus (start {stimulus.start} ms, duration {stimulus.duration} ms) contains no step midpoint "
-                f"of the grid (dt = {grid.dt} ms, t_stop = {grid.t_stop} ms), so it would inject nothing: "
+                f"of the run (dt = {grid.dt} ms, t_stop = {grid.t_stop} ms after its start), so it would inject nothing: "
                 "lengthen it or reduce dt"
             )
+    members = int(np.prod(shape)) if shape else 1
+    if grid.n_nodes * members > MAX_NODES:
+        raise ValueError(f"the run has {grid.n_nodes} nodes x {members} cables, more than {MAX_NODES:.0e} "
+                         "(each a few hundred bytes of state): use a coarser dx or a smaller batch")
+    if record.history:
+        values = grid.n_nodes * (grid.n_steps // record.every + 1) * members * (4 if record.gates else 1)
+        if values > MAX_RECORDED:
+            raise ValueError(f"the recorded history would hold {values:.2e} values (> {MAX_RECORDED:.0e}): "
+                             "record every k-th step (Record(every=k)), probes, or reductions only")
     for p in record.probes:
         if not 0.0 <= p <= grid.length:
             raise ValueError(f"Record.probes must lie in [0, {grid.length}] µm, got {p}")
@@ -951,9 +984,11 @@ def validate_cable_input(axon: Axon, grid: Grid, stimulus: Stimulus, record: Rec
             raise ValueError(f"initial_state must be a CableState (CableSolution.final), got {type(initial_state).__name__}")
         for name, leaf in validation.leaves_with_names(initial_state, "initial_state"):
             validation.check_number(name, leaf)
-            if name != "initial_state.t" and np.shape(leaf)[-1:] != (grid.n_nodes,) and not validation.is_tracer(leaf):
-                raise ValueError(f"{name} must have {grid.n_nodes} nodes (the grid's) on its last axis, "
-                                 f"got shape {np.shape(leaf)}")
+            if name == "initial_state.t" or validation.is_tracer(leaf):
+                continue
+            if np.shape(leaf)[-1:] != (grid.n_nodes,) or np.shape(leaf)[:-1] not in ((), shape):
+                raise ValueError(f"{name} must have shape ({grid.n_nodes},) or batch shape {shape} + "
+                                 f"({grid.n_nodes},) (the grid's nodes last), got shape {np.shape(leaf)}")
     return shape
 
 
@@ -1048,7 +1083,7 @@ def simulate_cable(
     initial_v = None if initial_v is None else cast(initial_v)
     initial_state = None if initial_state is None else cast(initial_state)
     if shape == ():
-        solution = _dispatch(dict(axon=axon, stimulus=stimulus, initial_v=initial_v, state0=initial_state),
+        solution = _dispatch(dict(axon=axon, stimulus=stimulus, initial_v=initial_v, initial_state=initial_state),
                              tuned, static)
     else:
         size = int(np.prod(shape))
@@ -1063,7 +1098,7 @@ def simulate_cable(
         state0 = None if initial_state is None else CableState(
             *(jax.tree.map(flat_nodes, f) for f in initial_state[:4]), initial_state.t)
         solution = _dispatch(dict(axon=jax.tree.map(flat, axon), stimulus=jax.tree.map(flat, stimulus),
-                                  initial_v=v0, state0=state0), tuned, static)
+                                  initial_v=v0, initial_state=state0), tuned, static)
         unflat = lambda a: a.reshape(shape + a.shape[1:])  # noqa: E731
         t, x, final_t = solution.t, solution.x, solution.final.t
         solution = jax.tree.map(unflat, solution._replace(t=None, x=None, final=solution.final._replace(t=None)))
@@ -1095,7 +1130,11 @@ def _time_at(times: Array, x: ArrayLike, nodes: Array) -> Array:
     position = (jnp.asarray(x) - nodes[0]) / (nodes[1] - nodes[0])
     index = jnp.clip(jnp.floor(position).astype(int), 0, times.shape[-1] - 2)
     weight = position - index
-    return (1.0 - weight) * jnp.take(times, index, axis=-1) + weight * jnp.take(times, index + 1, axis=-1)
+    left, right = jnp.take(times, index, axis=-1), jnp.take(times, index + 1, axis=-1)
+    # On a node the other node does not count (it may never have been reached: inf · 0).
+    at_left, at_right = weight == 0.0, weight == 1.0
+    safe_left, safe_right = jnp.where(at_right, 0.0, left), jnp.where(at_left, 0.0, right)
+    return jnp.where(at_left, left, jnp.where(at_right, right, (1.0 - weight) * safe_left + weight * safe_right))
 
 
 def _check_position(solution: CableSolution, x, name: str = "position") -> None:
@@ -1109,12 +1148,15 @@ def _check_position(solution: CableSolution, x, name: str = "position") -> None:
 def arrival_result(solution: CableSolution, x: ArrayLike, measure: str = "peak") -> Array:
     """Result code (:mod:`jaxneuro.results`) of the arrival of the spike at ``x`` (µm).
 
-    ``DIVERGED`` if the run failed; ``DID_NOT_FIRE`` if the threshold was never crossed at the
+    ``DIVERGED`` if the run failed; ``OUTSIDE`` if ``x`` is off the cable (checked here when
+    the positions are traced; eagerly they are refused); ``DID_NOT_FIRE`` if the threshold was never crossed at the
     two nodes either side of ``x`` (needs ``Record.threshold``) or, for ``measure="peak"``,
     if the potential there was still highest at the end of the run (a spike still rising, or
     none: no peak was seen); else ``SUCCESSFUL``.  Of the batch shape of the solution.
     """
     code = jnp.asarray(solution.result)
+    on_cable = (jnp.asarray(x) >= solution.x[0]) & (jnp.asarray(x) <= solution.x[-1])
+    code = results.first_failure(code, jnp.where(on_cable, results.SUCCESSFUL, results.OUTSIDE))
     fired = jnp.asarray(True)
     if solution.crossing_t is not None:
         fired = jnp.isfinite(_time_at(solution.crossing_t, x, solution.x))
@@ -1178,6 +1220,13 @@ def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: 
     return (x2 - x1) / (t2 - t1) * 1e-3  # µm/ms -> m/s
 
 
+def richardson(values, order: int = 2) -> np.ndarray:
+    """Richardson extrapolations of ``values`` computed on grids each refined by 2 (host side):
+    v_fine + (v_fine - v_coarse) / (2**order - 1) for each successive pair."""
+    v = np.asarray(values, float)
+    return v[1:] + (v[1:] - v[:-1]) / (2.0**order - 1.0)
+
+
 class ConvergedVelocity(NamedTuple):
     """Richardson-extrapolated conduction velocity.
 
@@ -1190,6 +1239,8 @@ class ConvergedVelocity(NamedTuple):
         observed_order: log2 of the ratio of successive differences (≈ 2 for this scheme).
         velocities: velocity on each grid (m/s), coarsest first.
         dx, dt: the grids used (µm, ms).
+        result: the first failing result code of the runs and arrivals (``SUCCESSFUL`` if none;
+            the velocity and its estimates are then NaN).
     """
 
     velocity: float
@@ -1198,6 +1249,7 @@ class ConvergedVelocity(NamedTuple):
     velocities: tuple
     dx: tuple
     dt: tuple
+    result: int = results.SUCCESSFUL
 
 
 def converged_velocity(
@@ -1223,16 +1275,22 @@ def converged_velocity(
         measure: ``"peak"`` or ``"crossing"``.
         initial_v: the start (mV): ``None`` for the exact rest, or a number for a uniform start
             such as 0 (NEURON's and the notebook's); an array is interpolated onto each grid.
-        **options: ``linear_solver``, ``unroll``, ``tuned``, ``throw`` of :func:`simulate_cable`.
+        **options: ``linear_solver``, ``unroll``, ``tuned``, ``dtype`` and ``throw`` of
+            :func:`simulate_cable` (the others do not carry over between grids: each run
+            records reductions and starts from ``initial_v``); ``throw=False`` returns NaN and
+            the code in ``result`` instead of raising.
 
     Returns:
         A :class:`ConvergedVelocity`; its error estimate covers the discretisation only.
+        Host side (several grids, Python floats): not for use inside ``jit``.
     """
     validation.check_integer("levels", levels, minimum=3)
-    unknown = set(options) - {"linear_solver", "unroll", "tuned", "throw"}
+    options = dict(options)
+    throw = options.pop("throw", True)
+    unknown = set(options) - {"linear_solver", "unroll", "tuned", "dtype"}
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; converged_velocity takes linear_solver, unroll, "
-                         "tuned, throw")
+                         "tuned, dtype, throw")
     grids = [grid]
     for _ in range(levels - 1):
         grids.append(grids[-1].refined(2))
@@ -1244,16 +1302,17 @@ def converged_velocity(
         raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
     if initial_v is not None:
         validation.check_number("initial_v", initial_v, unit="mV")
-    velocities = []
+    velocities, code = [], results.SUCCESSFUL
     for g in grids:
         v0 = None
         if initial_v is not None:
-            v0 = (jnp.full(g.n_nodes, float(initial_v)) if np.ndim(initial_v) == 0
-                  else jnp.interp(jnp.asarray(g.x), jnp.asarray(grid.x), jnp.asarray(initial_v, float)))
-        sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, **options)
-        velocities.append(float(conduction_velocity(sol, x1, x2, measure)))
+            v0 = (np.full(g.n_nodes, float(initial_v)) if np.ndim(initial_v) == 0
+                  else np.interp(g.x, grid.x, np.asarray(initial_v, float)))
+        sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=throw, **options)
+        velocities.append(float(conduction_velocity(sol, x1, x2, measure, throw=throw)))
+        code = code or int(arrival_result(sol, x1, measure)) or int(arrival_result(sol, x2, measure))
     v = np.array(velocities)
-    extrapolated = v[1:] + (v[1:] - v[:-1]) / 3.0
+    extrapolated = richardson(v)
     differences = np.diff(v)
     order = float(np.log2(differences[-2] / differences[-1])) if differences[-1] != 0 else float("inf")
     return ConvergedVelocity(
@@ -1263,4 +1322,5 @@ def converged_velocity(
         velocities=tuple(velocities),
         dx=tuple(g.dx for g in grids),
         dt=tuple(g.dt for g in grids),
+        result=code,
     )

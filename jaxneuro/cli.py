@@ -13,9 +13,10 @@ Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
+
+import jax
 
 from . import validation
 from .output import json_text
@@ -79,8 +80,9 @@ def _run_cable(args) -> int:
     grid = cable.Grid(args.length, args.dx, args.dt, args.t_stop, boundary[args.left], boundary[args.right])
     axon = _axon_from(args)
     cable.validate_axon(axon)
-    for name in ("stim_start", "stim_duration", "stim_position", "stim_width", "x1", "x2"):
-        validation.check_number(f"--{name.replace('_', '-')}", getattr(args, name), unit="ms or µm")
+    for name, unit in (("stim_start", "ms"), ("stim_duration", "ms"), ("stim_position", "µm"), ("stim_width", "µm"),
+                       ("x1", "µm"), ("x2", "µm")):
+        validation.check_number(f"--{name.replace('_', '-')}", getattr(args, name), unit=unit)
     if not 0.0 <= args.stim_position <= grid.length:
         raise ValueError(f"--stim-position must lie on the cable, in [0, {grid.length:g}] µm, got {args.stim_position:g}")
     for name in ("x1", "x2"):
@@ -460,6 +462,12 @@ def main(argv=None) -> int:
             raise
         print(f"jaxneuro: error: {err}", file=sys.stderr)
         return 2
+    except (MemoryError, jax.errors.JaxRuntimeError) as err:  # e.g. out of memory in XLA
+        if args.debug:
+            raise
+        print(f"jaxneuro: error: the computation failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+              file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

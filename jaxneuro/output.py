@@ -13,7 +13,7 @@
 Examples:
     >>> from jaxneuro.output import json_text
     >>> json_text({"speed_m_per_s": float("nan"), "radii_um": [1.0, float("inf")]})
-    '{"speed_m_per_s": null, "speed_m_per_s_reason": "not a finite number (nan)", "radii_um": [1.0, null]}'
+    '{"speed_m_per_s": null, "speed_m_per_s_reason": "not a finite number (nan)", "radii_um": [1.0, null], "radii_um_reason": "null entries are not finite numbers (NaN: no value; inf: unbounded)"}'
 """
 
 from __future__ import annotations
@@ -31,19 +31,23 @@ MANIFEST = ".jaxneuro-manifest.json"
 
 def _plain(value):
     """NumPy/JAX scalars and arrays as Python numbers and lists; non-finite floats as None."""
+    if hasattr(value, "_asdict"):  # a NamedTuple: its field names are kept
+        return _plain(value._asdict())
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             key = str(key)
             plain = _plain(item)
             out[key] = plain
-            if plain is None and _is_non_finite(item) and f"{key}_reason" not in value:
-                out[f"{key}_reason"] = f"not a finite number ({float(np.asarray(item))})"
+            if f"{key}_reason" in value or not _holds_null(plain):
+                continue
+            if plain is None:
+                out[f"{key}_reason"] = f"not a finite number ({_scalar_text(item)})"
+            else:
+                out[f"{key}_reason"] = "null entries are not finite numbers (NaN: no value; inf: unbounded)"
         return out
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if hasattr(value, "_asdict"):
-        return _plain(value._asdict())
     if hasattr(value, "__array__") or isinstance(value, (np.generic,)):
         array = np.asarray(value)
         if array.ndim:
@@ -58,17 +62,29 @@ def _plain(value):
     return str(value)
 
 
-def _is_non_finite(value) -> bool:
+def _holds_null(plain) -> bool:
+    """Whether a converted value is None or a list holding None (at any depth)."""
+    if plain is None:
+        return True
+    return isinstance(plain, list) and any(_holds_null(item) for item in plain)
+
+
+def _scalar_text(value) -> str:
     try:
-        array = np.asarray(value)
-        return array.ndim == 0 and array.dtype.kind == "f" and not np.isfinite(array)
-    except Exception:  # noqa: BLE001  (anything that is not a number is not a non-finite number)
-        return False
+        return str(float(np.asarray(value)))
+    except (TypeError, ValueError):
+        return "None"
 
 
 def json_text(value, indent=None) -> str:
     """Strict JSON of ``value`` (dicts, lists, NamedTuples, NumPy/JAX arrays and numbers)."""
     return json.dumps(_plain(value), indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class OutputFolder:
@@ -97,9 +113,13 @@ class OutputFolder:
                 pass
         except OSError as error:
             raise ValueError(f"--out {self.path}: cannot write in the folder ({error.strerror})") from None
+        manifest = self.path / MANIFEST
+        if (manifest.exists() or manifest.is_symlink()) and (manifest.is_symlink() or not manifest.is_file()):
+            raise ValueError(f"--out {self.path}: {MANIFEST} is not a file jaxneuro wrote; choose another folder")
         self.owned = set(self._manifest())
         foreign = [entry.name for entry in self.path.iterdir()
-                   if entry.name != MANIFEST and not entry.name.startswith(".jaxneuro-")
+                   if entry.name != MANIFEST and not (entry.name.startswith(".jaxneuro-") and entry.is_file()
+                                                      and not entry.is_symlink())
                    and (entry.name not in self.owned or entry.is_symlink() or not entry.is_file())]
         if foreign:
             raise ValueError(
@@ -121,6 +141,7 @@ class OutputFolder:
         target = self.path / name
         handle, temporary = tempfile.mkstemp(dir=self.path, prefix=".jaxneuro-", suffix=Path(name).suffix)
         try:
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would stay after os.replace
             with os.fdopen(handle, "wb") as stream:
                 write(stream)
             os.replace(temporary, target)

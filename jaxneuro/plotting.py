@@ -215,7 +215,7 @@ def extracellular_figures(study) -> dict:
 
 
 _KIND_STYLE = {"saddle": ("X", "tab:orange"), "stable node": ("o", "tab:green"), "unstable node": ("o", "tab:red"),
-               "stable focus": ("s", "tab:green"), "unstable focus": ("s", "tab:red"), "degenerate": ("D", "k")}
+               "stable focus": ("s", "tab:green"), "unstable focus": ("s", "tab:red"), "degenerate": ("D", "k"), "centre": ("P", "tab:blue")}
 
 
 def population_figures(study) -> dict:

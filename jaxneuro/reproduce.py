@@ -191,7 +191,7 @@ def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0,
     rows = []
     for x1, x2 in windows:
         v = np.array([float(cable.conduction_velocity(s, x1, x2)) for s in solutions])
-        extrapolated = v[1:] + (v[1:] - v[:-1]) / 3.0
+        extrapolated = cable.richardson(v)
         rows.append((x1, x2, float(extrapolated[-1]), float(abs(extrapolated[-1] - extrapolated[-2])),
                      float(extrapolated[-1] / speed - 1.0)))
     return CableVersusWave(beta_m_exponent, speed, rows)

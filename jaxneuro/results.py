@@ -20,6 +20,8 @@ Codes (:data:`MESSAGES` has the text of each):
 ``DID_NOT_FIRE``            5     no spike reached the requested position (threshold never
                                   crossed there)
 ``NO_BRACKET``              6     the given interval does not bracket a root
+``OUTSIDE``                 7     a position outside the domain (off the cable), when it could
+                                  not be refused before tracing
 ==========================  ====  ==========================================================
 
 Examples:
@@ -45,6 +47,7 @@ __all__ = [
     "NO_PULSE",
     "DID_NOT_FIRE",
     "NO_BRACKET",
+    "OUTSIDE",
     "MESSAGES",
     "NAMES",
     "NumericalError",
@@ -64,6 +67,7 @@ DIVERGED = 3
 NO_PULSE = 4
 DID_NOT_FIRE = 5
 NO_BRACKET = 6
+OUTSIDE = 7
 
 #: Text of each result code.
 MESSAGES = {
@@ -74,6 +78,7 @@ MESSAGES = {
     NO_PULSE: "no travelling pulse of this branch exists (none could be bracketed)",
     DID_NOT_FIRE: "no spike reached the position (the threshold was never crossed there)",
     NO_BRACKET: "the interval does not bracket a root",
+    OUTSIDE: "the position lies outside the domain (e.g. off the cable)",
 }
 
 #: Short names of the codes, as written in JSON output.
@@ -85,6 +90,7 @@ NAMES = {
     NO_PULSE: "no_pulse",
     DID_NOT_FIRE: "did_not_fire",
     NO_BRACKET: "no_bracket",
+    OUTSIDE: "outside",
 }
 
 

@@ -53,6 +53,7 @@ def bisect(
     atol: float = 0.0,
     sections: int = 1,
     max_iterations: int = 200,
+    check_ends: bool = False,
 ):
     """Narrow ``[lower, upper]`` around the point where ``side`` changes.
 
@@ -65,10 +66,13 @@ def bisect(
         rtol, atol: stop when ``upper - lower <= atol + rtol * |upper|``.
         sections: trial points per iteration (1: bisection).
         max_iterations: cap on iterations.
+        check_ends: first evaluate ``side`` at ``lower`` and ``upper`` (one call with both) and
+            return ``NO_BRACKET`` (and the interval unchanged) unless they give -1 and +1;
+            otherwise the ends are trusted to bracket the change.
 
     Returns:
-        ``(lower, upper, iterations, result, carry)``; result is ``SUCCESSFUL``, ``STALLED``
-        or ``MAX_ITERATIONS``.
+        ``(lower, upper, iterations, result, carry)``; result is ``SUCCESSFUL``, ``STALLED``,
+        ``MAX_ITERATIONS`` or (with ``check_ends``) ``NO_BRACKET``.
     """
     fractions = jnp.arange(1, sections + 1) / (sections + 1)
 
@@ -90,10 +94,19 @@ def bisect(
         keep = lambda new, old: jnp.where(stalled, old, new)  # noqa: E731
         return keep(new_lo, lo), keep(new_hi, hi), k + 1, stalled, jax.tree.map(keep, new_c, c)
 
-    lo, hi, k, stalled, carry = jax.lax.while_loop(cond, body, (lower, upper, 0, jnp.asarray(False), carry))
+    bracketed = jnp.asarray(True)
+    if check_ends:
+        end_sides, _ = side(jnp.stack([lower, upper]), carry)
+        bracketed = (end_sides[0] < 0) & (end_sides[1] > 0)
+
+    def cond_bracketed(state):
+        return bracketed & cond(state)
+
+    lo, hi, k, stalled, carry = jax.lax.while_loop(cond_bracketed, body, (lower, upper, 0, jnp.asarray(False), carry))
     result = jnp.where(
         narrow_enough(lo, hi), results.SUCCESSFUL, jnp.where(stalled, results.STALLED, results.MAX_ITERATIONS)
-    ).astype(jnp.int32)
+    )
+    result = jnp.where(bracketed, result, results.NO_BRACKET).astype(jnp.int32)
     return lo, hi, k, result, carry
 
 
@@ -112,8 +125,8 @@ def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol:
 
     Returns:
         ``(x, result)``: the root and, per unknown (one code for a system), ``SUCCESSFUL``,
-        ``MAX_ITERATIONS`` or ``DIVERGED``.  Where the derivative vanishes the step is zero
-        (the iterate stays, and counts as converged only if ``fn`` is zero there).
+        ``MAX_ITERATIONS``, ``DIVERGED``, or ``STALLED`` where the derivative vanishes (or
+        underflows) at a point where ``fn`` is not zero (the step is then zero: no progress).
     """
     x0 = jnp.asarray(x0)
 
@@ -130,11 +143,20 @@ def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol:
         return x + delta, delta
 
     x, last = jax.lax.fori_loop(0, iterations, body, (x0, jnp.full_like(x0, jnp.inf)))
-    small = (jnp.abs(last) <= atol + rtol * jnp.abs(x)) | (fn(x) == 0.0)
-    finite = jnp.isfinite(x)
     if system:
-        small, finite = jnp.all(small), jnp.all(finite)
+        value = fn(x)
+        flat = ~jnp.all(jnp.isfinite(jnp.linalg.solve(jax.jacfwd(fn)(x), value)))
+    else:
+        value, slope = jax.jvp(fn, (x,), (jnp.ones_like(x),))
+        flat = slope == 0.0
+    zero = value == 0.0
+    small = (jnp.abs(last) <= atol + rtol * jnp.abs(x)) & ~(flat & ~zero) | zero
+    finite = jnp.isfinite(x)
+    stalled = flat & ~zero
+    if system:
+        small, finite, stalled = jnp.all(small), jnp.all(finite), jnp.any(stalled)
     result = jnp.where(
-        ~finite, results.DIVERGED, jnp.where(small, results.SUCCESSFUL, results.MAX_ITERATIONS)
+        ~finite, results.DIVERGED,
+        jnp.where(small, results.SUCCESSFUL, jnp.where(stalled, results.STALLED, results.MAX_ITERATIONS)),
     ).astype(jnp.int32)
     return x, result

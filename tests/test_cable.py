@@ -291,6 +291,36 @@ def test_float32_when_asked_is_float32_throughout():
         jn.simulate_cable(jn.Axon(), grid, stimulus, dtype=jnp.int32)
 
 
+def test_review_fixes_positions_codes_and_limits():
+    grid = jn.Grid(10_000.0, 250.0, 0.01, 2.0)
+    sol = jn.simulate_cable(jn.Axon(), grid, jn.Stimulus(5_000.0, 0.0, 0.2))
+    # Exactly on a node whose neighbour was never crossed: the node's own time, not inf * 0.
+    crossing = np.asarray(sol.crossing_t)
+    reached = int(np.max(np.nonzero(np.isfinite(crossing))[0]))
+    if reached < grid.n_nodes - 1:
+        assert float(jn.arrival_time(sol, reached * 250.0, "crossing")) == pytest.approx(crossing[reached])
+    assert float(jn.arrival_time(sol, 5_000.0, "crossing")) == pytest.approx(crossing[20])
+    # Off the cable under jit (positions traced, so not refused before): NaN and OUTSIDE.
+    off = jax.jit(lambda s, x: (jn.arrival_time(s, x, throw=False), jn.arrival_result(s, x)))(sol, 12_000.0)
+    assert np.isnan(float(off[0])) and int(off[1]) == jn.results.OUTSIDE
+    # converged_velocity with throw=False: NaN and the code, no error.
+    silent = jn.converged_velocity(jn.Axon(), jn.Grid(10_000.0, 500.0, 0.02, 1.0), jn.Stimulus(10.0, 0.0, 0.2),
+                                   2_000.0, 8_000.0, throw=False)
+    assert np.isnan(silent.velocity) and silent.result == jn.results.DID_NOT_FIRE
+    # Size limits before anything runs.
+    with pytest.raises(ValueError, match="nodes"):
+        jn.simulate_cable(jn.Axon(), jn.Grid(70_000.0, 0.005, 0.001, 0.001))
+    with pytest.raises(ValueError, match="recorded history"):
+        jn.simulate_cable(jn.Axon(), jn.Grid(70_000.0, 10.0, 0.0001, 50.0), record=jn.Record())
+    # A continued run: its batch must match, and a pulse after its start is accepted.
+    with pytest.raises(ValueError, match="initial_state.v must have shape"):
+        jn.simulate_cable(jn.Axon(radius=jnp.array([200.0, 238.0, 300.0])), grid, initial_state=jn.simulate_cable(
+            jn.Axon(radius=jnp.array([200.0, 238.0])), grid).final)
+    later = jn.simulate_cable(jn.Axon(), grid, jn.Stimulus(5_000.0, 2.5, 0.2), initial_state=sol.final)
+    quiet = jn.simulate_cable(jn.Axon(), grid, jn.Stimulus(5_000.0, 0.0, 0.2), initial_state=sol.final)
+    assert float(later.peak_v[0]) > float(quiet.peak_v[0]) + 10.0  # the pulse at 2.5 ms went in
+
+
 def test_a_run_continues_from_its_final_state():
     grid = jn.Grid(20_000.0, 250.0, 0.002, 1.5)
     stimulus = jn.cooley_dodge_stimulus()
