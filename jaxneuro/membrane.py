@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import results, rootfinding
+from . import results, rootfinding, validation
 
 __all__ = [
     "BETA_M_EXPONENT_HH",
@@ -185,17 +185,20 @@ def _rates(v: ArrayLike, params: HHParams):
 
 def steady_state(v: ArrayLike, params: HHParams = HHParams()) -> Gates:
     """Steady-state gates x_inf = α/(α + β) at potential ``v`` (mV); independent of T."""
+    _check_params(params)
     return Gates(*(a / (a + b) for a, b in _rates(v, params)))
 
 
 def gate_derivatives(v: ArrayLike, gates: Gates, params: HHParams = HHParams()) -> Gates:
     """dn/dt, dm/dt, dh/dt (1/ms) = Q10 (α (1 - x) - β x), with Q10 from ``params.temperature``."""
+    _check_params(params)
     q = q10_factor(params.temperature)
     return Gates(*(q * (a * (1.0 - x) - b * x) for (a, b), x in zip(_rates(v, params), gates)))
 
 
 def ionic_current(v: ArrayLike, gates: Gates, params: HHParams = HHParams()) -> Array:
     """Total ionic current density (µA/cm², outward positive) at potential ``v`` (mV)."""
+    _check_params(params)
     n, m, h = gates
     return (
         params.gNa * m**3 * h * (v - params.ENa)
@@ -210,6 +213,7 @@ def membrane_conductance(v: ArrayLike = 0.0, params: HHParams = HHParams()) -> A
     At v = 0 with the notebook's defaults this is 0.67725364844574128 mS/cm² (the notebook's
     ``sigma_m_rest`` = 0.00067725... S/cm²).
     """
+    _check_params(params)
     n, m, h = steady_state(v, params)
     return params.gK * n**4 + params.gNa * m**3 * h + params.gL
 
@@ -233,7 +237,29 @@ def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12)
 
 
 _solve_resting_potential = solve_resting_potential  # for use inside a caller's program
-solve_resting_potential = jax.jit(solve_resting_potential, static_argnames=("iterations",))
+_solve_resting_potential_jit = jax.jit(solve_resting_potential, static_argnames=("iterations",))
+
+
+def _check_params(params) -> None:
+    """``ValueError`` naming the leaf (``params.gNa`` ...) for non-numeric, non-finite or
+    out-of-range membrane parameters (concrete leaves only; tracers pass)."""
+    if not isinstance(params, HHParams):
+        raise ValueError(f"params must be a jaxneuro.HHParams, got {type(params).__name__}")
+    for name, leaf in zip(HHParams._fields, params):
+        if name == "temperature":
+            validation.check_temperature("params.temperature", leaf)
+        else:
+            validation.check_number(f"params.{name}", leaf, positive=name == "Cm",
+                                    non_negative=name in ("gNa", "gK", "gL"))
+
+
+def solve_resting_potential(params: HHParams = HHParams(), iterations: int = 12):  # noqa: F811
+    _check_params(params)
+    validation.check_integer("iterations", iterations, minimum=1)
+    return _solve_resting_potential_jit(params, iterations)
+
+
+solve_resting_potential.__doc__ = _solve_resting_potential.__doc__
 
 
 def resting_potential(params: HHParams = HHParams(), iterations: int = 12, *, throw: bool = True) -> Array:
@@ -256,7 +282,9 @@ def resting_potential(params: HHParams = HHParams(), iterations: int = 12, *, th
         >>> abs(float(membrane.resting_potential(membrane.HHParams()))) < 1e-2
         True
     """
-    v, result = (solve_resting_potential if results.is_concrete(params) else _solve_resting_potential)(params, iterations)
+    _check_params(params)
+    v, result = (_solve_resting_potential_jit if results.is_concrete(params) else _solve_resting_potential)(
+        params, iterations)
     if throw:
         results.raise_if_failed(result, "resting potential")
     return v
