@@ -143,7 +143,7 @@ def _run_cable(args) -> int:
 def _speed_parser(sub):
     p = sub.add_parser("speed", help="find the travelling-wave speed automatically (shooting + bisection)",
                        description="Find the speed of the H&H travelling pulse (notebook eq. 44) from the unstable "
-                                   "manifold of rest, to a relative bracket of --rtol, and the slow (unstable) pulse. "
+                                   "manifold of rest, to a relative bracket of --rtol, and the slow root of the shooting (the unstable branch; not checked to return to rest). "
                                    "Defaults: Cooley & Dodge's axon. Exit code 3 when no fast pulse exists.")
     _add_axon_arguments(p)
     n = p.add_argument_group("numerics")
@@ -204,7 +204,7 @@ def _run_speed(args) -> int:
         print(f"speed: {result['speed_m_per_s']:.12f} m/s  (bracket {result['bracket_m_per_s'][0]:.15g} – "
               f"{result['bracket_m_per_s'][1]:.15g}, {result['iterations']} iterations)")
         slow_text = f"{result['slow_speed_m_per_s']:.12f} m/s" if not slow_code else results.message(slow_code)
-        print(f"slow (unstable) pulse: {slow_text}")
+        print(f"slow root of the shooting (the unstable branch; not checked to return to rest): {slow_text}")
     return 3 if code else 0
 
 

@@ -34,14 +34,16 @@ Contents:
 
 Failures are values (:mod:`jaxneuro.results`): every result carries an int32 ``result`` per
 batch member, ``SUCCESSFUL``, ``NO_PULSE`` (nothing bracketed), ``STALLED`` (a trial speed did
-not run away within ``t_stop``), ``MAX_ITERATIONS``; the speed is NaN where it is not
+not run away within ``t_stop``), ``MAX_ITERATIONS`` (also: the resting potential's Newton
+iteration did not converge, with its own code); the speed is NaN where it is not
 ``SUCCESSFUL``.  Called eagerly, ``throw=True`` (the default) raises
 :class:`jaxneuro.results.NumericalError` instead; under ``jit``/``vmap`` the codes are returned
 and a failed member never changes the others.
 
 Compilation: the numerical options ``dt``, ``t_stop``, ``rtol``, ``amplitude`` and ``branch``
 are traced values (a change compiles nothing); ``solver``, ``sections``, ``max_iterations`` and
-the number of recorded samples (``t_record / (dt · every)``) fix the program.  The returned
+the number of recorded samples (``t_record / (dt · every)``) fix the program (so ``dt`` may be
+a tracer only with ``t_record=0``).  The returned
 pulse is recorded by a second, small program, so a new ``dt`` recompiles only that one.
 
 Speeds are in m/s at the interface (1 m/s = 1000 µm/ms); the notebook's 1.8750565461815821
@@ -70,7 +72,8 @@ __all__ = [
     "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed",
 ]
 
-#: The two travelling pulses: ``"fast"`` (stable) and ``"slow"`` (unstable).
+#: The two roots of the shooting: ``"fast"`` (the stable pulse) and ``"slow"`` (the lower speed
+#: where the divergence direction flips; not checked to return to rest, see :func:`find_wave_speed`).
 BRANCHES = ("fast", "slow")
 #: Integrators of the shooting: RK4, or RK4-started Adams–Bashforth 5 (the notebook's).
 SOLVERS = integrators.SOLVERS
@@ -176,6 +179,7 @@ class _Linearisation(NamedTuple):
     coupling: Array  # (3,) c
     decay: Array  # (3,) k
     diffusion: Array  # D (µm²/ms)
+    result: Array  # code of the Newton iteration for the resting potential (int32)
 
 
 def _steady_current(v, params) -> Array:
@@ -183,8 +187,10 @@ def _steady_current(v, params) -> Array:
 
 
 @jax.custom_jvp
-def _resting_potential(params) -> Array:
-    return membrane.resting_potential(params)
+def _resting_potential(params) -> tuple:
+    """(v, result): the resting potential (mV) and the code of its Newton iteration (inside a
+    program nothing raises: the code must travel with the values)."""
+    return membrane.solve_resting_potential(params)
 
 
 @_resting_potential.defjvp
@@ -192,20 +198,22 @@ def _resting_potential_jvp(primals, tangents):
     """The implicit function theorem on I_ss(v, p) = 0, dv = -(∂I_ss/∂p · dp) / (∂I_ss/∂v):
     derivatives without differentiating the Newton iteration (much less to compile)."""
     (params,), (params_dot,) = primals, tangents
-    v = _resting_potential(params)
+    v, result = _resting_potential(params)
     slope = jax.grad(_steady_current)(v, params)
     _, d_current = jax.jvp(lambda p: _steady_current(v, p), (params,), (params_dot,))
-    return v, -d_current / slope
+    no_tangent = np.zeros(np.shape(result), dtype=jax.dtypes.float0)
+    return (v, result), (-d_current / slope, no_tangent)
 
 
-def _resting_flat(axon: Axon) -> Array:
-    v = _resting_potential(axon.membrane)
-    return jnp.stack([v, jnp.zeros_like(v), *membrane.steady_state(v, axon.membrane)])
+def _resting_flat(axon: Axon) -> tuple:
+    """(rest (5,), result code of the resting potential's Newton iteration)."""
+    v, result = _resting_potential(axon.membrane)
+    return jnp.stack([v, jnp.zeros_like(v), *membrane.steady_state(v, axon.membrane)]), result
 
 
 def _linearise(axon: Axon) -> _Linearisation:
     params = axon.membrane
-    rest = _resting_flat(axon)
+    rest, result = _resting_flat(axon)
 
     def parts(y):
         gates = Gates(y[2], y[3], y[4])
@@ -213,7 +221,8 @@ def _linearise(axon: Axon) -> _Linearisation:
         return current, jnp.stack(membrane.gate_derivatives(y[0], gates, params))
 
     d_current, d_gates = jax.jacfwd(parts)(rest)
-    return _Linearisation(rest, d_current, d_gates[:, 0], -jnp.diagonal(d_gates[:, 2:]), diffusion_coefficient(axon))
+    return _Linearisation(rest, d_current, d_gates[:, 0], -jnp.diagonal(d_gates[:, 2:]), diffusion_coefficient(axon),
+                          result)
 
 
 class Eigenpair(NamedTuple):
@@ -223,7 +232,8 @@ class Eigenpair(NamedTuple):
         value: the one positive eigenvalue λ (1/ms).
         right: right eigenvector (5,), V component 1 (order v, w, n, m, h).
         left: left eigenvector (5,), scaled so that left · right = 1.
-        result: code of the Newton iteration for λ (int32, :mod:`jaxneuro.results`).
+        result: int32 code (:mod:`jaxneuro.results`): the first failure of the Newton
+            iterations for the resting potential and for λ; ``SUCCESSFUL`` if both converged.
     """
 
     value: Array
@@ -250,10 +260,11 @@ def _eigenpair(lin: _Linearisation, gain) -> Eigenpair:
     lam, result = rootfinding.newton(characteristic, guess, iterations=_EIGEN_ITERATIONS, rtol=1e-12, atol=0.0)
     right = jnp.concatenate([jnp.stack([jnp.ones_like(lam), lam]), c / (lam + k)])
     left = jnp.concatenate([jnp.stack([lam - gain, jnp.ones_like(lam)]), gain * a_gates / (lam + k)])
-    return Eigenpair(lam, right, left / (left @ right), result)
+    return Eigenpair(lam, right, left / (left @ right), results.first_failure(lin.result, result))
 
 
 def _manifold_flat(lin: _Linearisation, gain, amplitude) -> tuple:
+    """(start (5,), code of the resting potential and eigenvalue iterations)."""
     pair = _eigenpair(lin, gain)
     return lin.rest + amplitude * pair.right, pair.result
 
@@ -361,10 +372,18 @@ class _Found(NamedTuple):
     result: Array
     start: Array  # (5,) where the pulse at ``speed`` starts
     gain: Array  # u²/D at ``speed`` (1/ms)
+    rest: Array  # code of the resting potential's Newton iteration (SUCCESSFUL with a given start)
 
 
 def _search(axon: Axon, start, numeric: _Numeric, config: _Search) -> _Found:
     lin = _linearise(axon)
+    # From the unstable manifold the start depends on the resting point: where its Newton
+    # iteration failed, that code is the result, and no trajectory is shot (t_stop 0: nothing
+    # is bracketed, at no cost).  A given start does not use the resting point.
+    rest = results.SUCCESSFUL
+    if start is None:
+        rest = lin.result
+        numeric = numeric._replace(t_stop=jnp.where(rest == results.SUCCESSFUL, numeric.t_stop, 0.0))
     lower, upper, found = _bracket(axon, lin, start, numeric, config.solver)
     orientation = jnp.where(numeric.branch == 0, 1, -1)  # side of lower: -1 (fast) / +1 (slow) directions
 
@@ -381,7 +400,7 @@ def _search(axon: Axon, start, numeric: _Numeric, config: _Search) -> _Found:
         y0, eigen = _manifold_flat(lin, gain, numeric.amplitude)
     else:
         y0, eigen = start, results.SUCCESSFUL
-    result = results.first_failure(jnp.where(found, results.SUCCESSFUL, results.NO_PULSE), bisected, eigen)
+    result = results.first_failure(rest, jnp.where(found, results.SUCCESSFUL, results.NO_PULSE), bisected, eigen)
     ok = result == results.SUCCESSFUL
     return _Found(
         speed=jnp.where(ok, middle, jnp.nan),
@@ -390,6 +409,7 @@ def _search(axon: Axon, start, numeric: _Numeric, config: _Search) -> _Found:
         result=result,
         start=jnp.where(ok, y0, jnp.nan),
         gain=jnp.where(ok, gain, jnp.nan),
+        rest=jnp.asarray(rest, jnp.int32),
     )
 
 
@@ -453,17 +473,32 @@ def _check_numbers(dt, t_stop, amplitude, solver) -> None:
                              "raise dt or lower t_stop")
 
 
-def _concrete(name: str, value) -> float:
-    if validation.is_tracer(value):
-        raise ValueError(f"{name} must be a concrete number (it sets the number of recorded samples), "
+def _record_config(t_record, every, dt, solver: str) -> _Record:
+    """Check the recorded pulse's options (always, before anything is traced) and fix its
+    number of steps.  ``t_record`` must be a concrete number >= 0; ``dt`` must be concrete
+    only when ``t_record > 0`` (then it sets the number of samples; at 0 nothing depends on it)."""
+    if t_record is None:
+        raise ValueError("t_record must be a number >= 0 (ms; 0 returns only the start of the pulse), got None")
+    validation.check_number("t_record", t_record, non_negative=True, scalar=True, unit="ms")
+    validation.check_integer("every", every, minimum=1)
+    if validation.is_tracer(t_record):
+        raise ValueError("t_record must be a concrete number (it sets the number of recorded samples), "
                          "not a traced value")
-    return float(value)
+    n_steps = 0
+    if float(t_record) > 0:
+        if validation.is_tracer(dt):
+            raise ValueError("dt must be a concrete number when t_record > 0 (t_record / dt sets the number of "
+                             "recorded samples), not a traced value; t_record=0 accepts a traced dt")
+        n_steps = int(round(float(t_record) / float(dt)))
+    if n_steps > _MAX_RECORD_STEPS:
+        raise ValueError(f"t_record / dt = {n_steps} steps is more than {_MAX_RECORD_STEPS:.0e}: "
+                         "lower t_record or raise dt")
+    return _Record(solver, n_steps, int(every))
 
 
-def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations,
-             t_record=None, every=None):
-    """Check everything, before anything is traced; return (batch shape, numeric, search
-    config, record config or None)."""
+def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations):
+    """Check everything but the recorded pulse, before anything is traced; return (batch
+    shape, numeric, search config)."""
     shape = _check_axon(axon)
     _check_start(start)
     if start is not None:
@@ -473,18 +508,9 @@ def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sectio
     validation.check_number("rtol", rtol, positive=True, scalar=True, upper=0.5)
     validation.check_integer("sections", sections, minimum=1)
     validation.check_integer("max_iterations", max_iterations, minimum=1)
-    record = None
-    if t_record is not None:
-        validation.check_number("t_record", t_record, non_negative=True, scalar=True, unit="ms")
-        validation.check_integer("every", every, minimum=1)
-        n_steps = int(round(_concrete("t_record", t_record) / _concrete("dt", dt)))
-        if n_steps > _MAX_RECORD_STEPS:
-            raise ValueError(f"t_record / dt = {n_steps} steps is more than {_MAX_RECORD_STEPS:.0e}: "
-                             "lower t_record or raise dt")
-        record = _Record(solver, n_steps, int(every))
     numeric = _Numeric(jnp.asarray(dt, float), jnp.asarray(t_stop, float), jnp.asarray(amplitude, float),
                        jnp.asarray(rtol, float), jnp.asarray(BRANCHES.index(branch), jnp.int32))
-    return shape, numeric, _Search(solver, int(sections), int(max_iterations)), record
+    return shape, numeric, _Search(solver, int(sections), int(max_iterations))
 
 
 def _as_float(tree):
@@ -524,7 +550,10 @@ class WaveSpeed(NamedTuple):
         iterations: bisection (or multisection) iterations after bracketing (int).
         result: int32 code (:mod:`jaxneuro.results`): ``SUCCESSFUL``, ``NO_PULSE`` (no pulse of
             the branch could be bracketed), ``STALLED`` (a trial speed did not run away within
-            ``t_stop``: raise it), ``MAX_ITERATIONS`` (raise ``max_iterations``).
+            ``t_stop``: raise it), ``MAX_ITERATIONS`` (raise ``max_iterations``).  From the
+            unstable manifold (``start=None``), a Newton iteration for the resting potential
+            that did not converge gives its own code (``MAX_ITERATIONS``, ``STALLED`` or
+            ``DIVERGED``) first, and nothing is shot.
         z: sample positions of ``trajectory`` (ms).
         trajectory: the pulse at ``speed`` (a :class:`WaveState` of arrays over z, V in mV from
             rest); NaN from the point where it runs away (which, at any floating-point speed,
@@ -570,7 +599,13 @@ def find_wave_speed(
         start: where trajectories start: ``None`` for the unstable manifold of rest (no cable
             run needed), or a :class:`WaveState` such as a cable's state at some time and place
             (the notebook's method; W = ∂V/∂t there, mV/ms).
-        branch: ``"fast"`` (the stable pulse) or ``"slow"`` (the unstable one).
+        branch: ``"fast"``: the stable pulse (the highest speed where the divergence direction
+            flips from down (-1) to up (+1)).  ``"slow"``: the lowest speed where it flips the
+            other way, from up (+1) below it to down (-1) above it, on the first grid.  That is
+            a root of the shooting, not necessarily a pulse: the trajectory there is *not*
+            checked to return to rest (for Cooley–Dodge at 18.5 °C, 5.5445 m/s, it settles on a
+            periodic train of 31.7 mV humps and never returns); the returned ``trajectory``
+            shows what it does.
         dt: integration step in z (ms).
         t_stop: longest integration (ms) before a trajectory counts as not running away.
         solver: ``"rk4"`` or ``"ab5"`` (RK4-started Adams–Bashforth 5, as the notebook).
@@ -578,7 +613,9 @@ def find_wave_speed(
         rtol: stop when (upper - lower) <= rtol · upper (relative bracket width, in (0, 0.5]).
         sections: trial speeds per iteration (1: bisection; K: (K+1)-section, for vmap/GPU).
         max_iterations: cap on refinement iterations.
-        t_record: length (ms) of the returned pulse (0 for its start only).
+        t_record: length (ms) of the returned pulse, a concrete number >= 0 (0 for its start
+            only; ``None`` is refused).  It sets the number of samples, so for ``t_record > 0``
+            ``dt`` must be concrete too; with ``t_record=0`` ``dt`` may be traced.
         every: keep every ``every``-th step of the returned pulse.
         throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and any
             member failed; ``False`` returns NaN speeds with their codes.
@@ -603,10 +640,11 @@ def find_wave_speed(
         >>> float(none.speed), results.name(none.result)
         (nan, 'no_pulse')
     """
-    shape, numeric, search, record = _prepare(
+    shape, numeric, search = _prepare(
         axon, start, branch=branch, dt=dt, t_stop=t_stop, solver=solver, amplitude=amplitude, rtol=rtol,
-        sections=sections, max_iterations=max_iterations, t_record=t_record, every=every,
+        sections=sections, max_iterations=max_iterations,
     )
+    record = _record_config(t_record, every, dt, solver)
     axon, start = _as_float(axon), _as_float(start)
     if shape == ():
         found = _search_one(axon, _start_flat(start), numeric, config=search)
@@ -617,7 +655,11 @@ def find_wave_speed(
         z, ys = _record_many(flat_axon.membrane, found.start, found.gain, numeric.dt, record)
         found, ys, z = _unflatten_batch(found, shape), _unflatten_batch(ys, shape), z[0]
     if throw:
-        results.raise_if_failed(found.result, f"wave speed ({branch} branch)")
+        def detail(index):  # called only when the codes are concrete
+            failed_at_rest = np.asarray(found.rest)[index] != results.SUCCESSFUL
+            return "(in the Newton iteration for the resting potential)" if failed_at_rest else ""
+
+        results.raise_if_failed(found.result, f"wave speed ({branch} branch)", detail=detail)
     return WaveSpeed(found.speed, found.bracket, found.iterations, found.result, z, _unflat(ys))
 
 
@@ -732,7 +774,7 @@ def wave_speed(
         >>> round(float(du_da * 238.0 / u), 6)  # u ∝ sqrt(radius)
         0.5
     """
-    shape, numeric, search, _ = _prepare(
+    shape, numeric, search = _prepare(
         axon, start, branch=branch, dt=dt, t_stop=t_stop, solver=solver, amplitude=amplitude, rtol=rtol,
         sections=sections, max_iterations=max_iterations,
     )
@@ -778,21 +820,29 @@ def wave_rhs(state: WaveState, speed: ArrayLike, axon: Axon = Axon()) -> WaveSta
 
 
 @jax.jit
-def _resting_state(axon: Axon) -> WaveState:
-    return _unflat(_resting_flat(axon))
+def _resting_state(axon: Axon) -> tuple:
+    rest, result = _resting_flat(axon)
+    ok = (result == results.SUCCESSFUL)[..., None]
+    return _unflat(jnp.where(ok, rest, jnp.nan)), result
 
 
-def resting_state(axon: Axon = Axon()) -> WaveState:
+def resting_state(axon: Axon = Axon(), *, throw: bool = True) -> WaveState:
     """The resting point: V at rest (mV from the nominal rest), W = 0, gates at their steady state.
 
     Args:
         axon: the axon (only its membrane matters).
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and the
+            Newton iteration for the resting potential did not converge.
 
     Returns:
-        A :class:`WaveState` (of the batch shape of the membrane parameters).
+        A :class:`WaveState` (of the batch shape of the membrane parameters); NaN where the
+        resting potential did not converge (under ``jit``/``vmap``, or with ``throw=False``).
     """
     _check_axon(axon)
-    return _resting_state(_as_float(axon))
+    state, result = _resting_state(_as_float(axon))
+    if throw:
+        results.raise_if_failed(result, "resting state (Newton iteration for the resting potential)")
+    return state
 
 
 @jax.jit
@@ -823,27 +873,35 @@ def unstable_eigenpair(axon: Axon = Axon(), speed: ArrayLike = 18.73) -> Eigenpa
 
 
 @jax.jit
-def _manifold_start(axon: Axon, speed, amplitude) -> WaveState:
+def _manifold_start(axon: Axon, speed, amplitude) -> tuple:
     lin = _linearise(axon)
-    return _unflat(_manifold_flat(lin, _gain(speed, lin.diffusion), amplitude)[0])
+    y0, result = _manifold_flat(lin, _gain(speed, lin.diffusion), amplitude)
+    return _unflat(jnp.where(result == results.SUCCESSFUL, y0, jnp.nan)), result
 
 
-def manifold_start(axon: Axon = Axon(), speed: ArrayLike = 18.73, amplitude: float = 1e-4) -> WaveState:
+def manifold_start(axon: Axon = Axon(), speed: ArrayLike = 18.73, amplitude: float = 1e-4, *,
+                   throw: bool = True) -> WaveState:
     """A point on the unstable manifold of rest: rest + ``amplitude`` × right eigenvector.
 
     Args:
         axon: the axon (one; use ``jax.vmap`` for many).
         speed: the wave speed (m/s).
         amplitude: distance from rest along the eigenvector (mV of V).
+        throw: raise :class:`jaxneuro.results.NumericalError` when called eagerly and the
+            Newton iteration for the resting potential or the eigenvalue did not converge.
 
     Returns:
-        A :class:`WaveState`.
+        A :class:`WaveState`; NaN where an iteration did not converge (under ``jit``/``vmap``,
+        or with ``throw=False``).
     """
     if _check_axon(axon) != ():
         raise ValueError("manifold_start takes one axon (no batch leaves); use jax.vmap for many")
     validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
     validation.check_number("amplitude", amplitude, positive=True, scalar=True, unit="mV")
-    return _manifold_start(_as_float(axon), _as_float(speed), _as_float(amplitude))
+    state, result = _manifold_start(_as_float(axon), _as_float(speed), _as_float(amplitude))
+    if throw:
+        results.raise_if_failed(result, "manifold start (resting potential or unstable eigenvalue)")
+    return state
 
 
 class Divergence(NamedTuple):
@@ -853,7 +911,9 @@ class Divergence(NamedTuple):
         direction: +1 if V ran away upwards (above max(E) + 35 mV), -1 downwards (below
             min(E) - 18 mV), 0 if it stayed within the limits up to ``t_stop`` (int32).
         z: where it left them (ms); ``t_stop`` when it did not.
-        result: ``SUCCESSFUL``, or ``DIVERGED`` if the state became non-finite (int32).
+        result: int32 code: ``SUCCESSFUL``; ``DIVERGED`` if the state became non-finite; from
+            the unstable manifold (``start=None``), the code of the Newton iteration for the
+            resting potential or the eigenvalue where one did not converge.
     """
 
     direction: Array
@@ -865,13 +925,13 @@ class Divergence(NamedTuple):
 def _divergence(axon, speed, start, numeric: _Numeric, solver: str) -> Divergence:
     lin = _linearise(axon)
     gain = _gain(speed, lin.diffusion)
-    y0 = _manifold_flat(lin, gain, numeric.amplitude)[0] if start is None else start
+    y0, manifold = _manifold_flat(lin, gain, numeric.amplitude) if start is None else (start, results.SUCCESSFUL)
     stopped = integrators.integrate_until(
         _field, y0, numeric.dt, _max_steps(numeric), _escaped, solver, args=(axon.membrane, gain)
     )
     high, _ = _limits(axon.membrane)
     direction = jnp.where(stopped.stopped, jnp.where(stopped.y[0] > high, 1, -1), 0).astype(jnp.int32)
-    return Divergence(direction, stopped.steps * numeric.dt, stopped.result)
+    return Divergence(direction, stopped.steps * numeric.dt, results.first_failure(manifold, stopped.result))
 
 
 def divergence_direction(
@@ -936,11 +996,14 @@ class PropagationFailure(NamedTuple):
         temperature: the fold temperature (°C), midpoint of ``bracket``; NaN on failure.
         bracket: (pulses exist, no pulse) temperatures (°C).
         speed: the speed (m/s) where the two branches meet (centre of the last interval of
-            speeds between them).
+            speeds between them); NaN on failure.
         iterations: bisection iterations on temperature.
-        result: int32 code: ``SUCCESSFUL``; ``NO_BRACKET`` (no fold inside ``temperatures``);
-            ``NO_PULSE`` (the slow pulse could not be bracketed next to the fold: raise
-            ``t_stop``); ``MAX_ITERATIONS``.
+        result: int32 code: ``SUCCESSFUL``; ``NO_BRACKET`` (no fold inside ``temperatures``,
+            or the ends of the bisection do not bracket one: at the last scanned temperature
+            with a pulse no speed within ±25 % of the centre lies between the two pulses, or
+            one still does at the next); ``NO_PULSE`` (the slow pulse could not be bracketed
+            next to the fold: raise ``t_stop``); ``MAX_ITERATIONS``; a code of the resting
+            potential's Newton iteration where it did not converge.
     """
 
     temperature: Array
@@ -956,24 +1019,39 @@ def _with_temperature(axon: Axon, temperature) -> Axon:
 
 @partial(jax.jit, static_argnames=("solver", "points", "max_iterations"))
 def _failure(axon, t_exists, t_fails, centre, numeric: _Numeric, atol, *, solver, points=96, max_iterations=60):
+    """Bisection on temperature between ``t_exists`` (some speed within ±25 % of ``centre``
+    lies between the two pulses) and ``t_fails`` (none does), both checked first: if either
+    end does not say so, the result is ``NO_BRACKET`` (not ``t_exists`` as a fold)."""
     ratios = jnp.geomspace(1 / 1.25, 1.25, points)
 
-    def side(trial, centre):
-        """-1 (pulses exist) if any speed near ``centre`` runs away downwards, i.e. lies
-        between the two pulses; the centre follows those speeds."""
-        temperature = trial[0]
+    def between(temperature, centre):
+        """Whether any speed near ``centre`` runs away downwards, i.e. lies between the two
+        pulses, and the geometric mean of those speeds (``centre`` if none)."""
         speeds = centre * ratios
         shifted = _with_temperature(axon, temperature)
         signs = _directions(shifted, _linearise(shifted), None, speeds, numeric, solver)
         inside = signs == -1
         count = jnp.sum(inside)
         mean_log = jnp.sum(jnp.where(inside, jnp.log(speeds), 0.0)) / jnp.maximum(count, 1)
-        return jnp.where(count > 0, -1, 1)[None], jnp.where(count > 0, jnp.exp(mean_log), centre)
+        return count > 0, jnp.where(count > 0, jnp.exp(mean_log), centre)
 
-    lo, hi, k, result, centre = rootfinding.bisect(side, t_exists, t_fails, centre, atol=atol,
-                                                   max_iterations=max_iterations)
-    return PropagationFailure(jnp.where(result == results.SUCCESSFUL, 0.5 * (lo + hi), jnp.nan),
-                              jnp.stack([lo, hi]), centre, k, result)
+    def side(trials, centre):
+        """-1 (pulses exist) at each trial temperature where some speed lies between the
+        pulses, +1 where none does; the centre follows those speeds, at the highest such
+        trial temperature."""
+        inside, centres = jax.vmap(between, in_axes=(0, None))(trials, centre)
+        last = (trials.shape[0] - 1) - jnp.argmax(inside[::-1])
+        return jnp.where(inside, -1, 1), jnp.where(jnp.any(inside), centres[last], centre)
+
+    # The resting point does not depend on temperature (the Q10 factor cancels in the steady
+    # state): one Newton iteration tells whether every trial's manifold start is sound.
+    rest = _resting_flat(axon)[1]
+    lo, hi, k, bisected, centre = rootfinding.bisect(side, t_exists, t_fails, centre, atol=atol,
+                                                     max_iterations=max_iterations, check_ends=True)
+    result = results.first_failure(rest, bisected)
+    ok = result == results.SUCCESSFUL
+    return PropagationFailure(jnp.where(ok, 0.5 * (lo + hi), jnp.nan), jnp.stack([lo, hi]),
+                              jnp.where(ok, centre, jnp.nan), k, result)
 
 
 def propagation_failure(
@@ -1023,8 +1101,8 @@ def propagation_failure(
     if temperatures.size < 2:
         raise ValueError(f"temperatures must hold at least 2 values (°C), got {temperatures.size}")
     validation.check_number("atol", atol, positive=True, scalar=True, unit="°C")
-    shape, numeric, search, _ = _prepare(axon, None, branch="fast", dt=dt, t_stop=t_stop, solver=solver,
-                                         amplitude=amplitude, rtol=1e-4, sections=1, max_iterations=200)
+    shape, numeric, search = _prepare(axon, None, branch="fast", dt=dt, t_stop=t_stop, solver=solver,
+                                      amplitude=amplitude, rtol=1e-4, sections=1, max_iterations=200)
     axon = _as_float(axon)
     scan_axon = _with_temperature(axon, jnp.asarray(temperatures))
     scan_axon = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, temperatures.shape), scan_axon)
@@ -1037,6 +1115,9 @@ def propagation_failure(
         nan = jnp.asarray(np.nan)
         return PropagationFailure(nan, jnp.stack([nan, nan]), nan, jnp.asarray(0), jnp.asarray(code, jnp.int32))
 
+    first = int(np.asarray(fast.result)[0])
+    if not exists[0] and first != results.NO_PULSE:  # e.g. the resting potential did not converge
+        return failed(first, f"the fast pulse search failed at {temperatures[0]} °C: {results.message(first)}")
     if not exists[0] or exists.all():
         return failed(results.NO_BRACKET, f"no fold between {temperatures[0]} and {temperatures[-1]} °C (a pulse "
                                           f"exists at {'every' if exists.all() else 'no'} scanned temperature at "
@@ -1048,8 +1129,15 @@ def propagation_failure(
     if not np.isfinite(float(slow.bracket[0])):
         return failed(results.NO_PULSE, f"the slow pulse could not be bracketed at {t_exists} °C; raise t_stop")
     centre = np.sqrt(np.mean(np.asarray(fast.bracket)[i]) * np.mean(np.asarray(slow.bracket)))
-    out = _failure(axon, jnp.asarray(t_exists), jnp.asarray(temperatures[i + 1]), centre, numeric,
+    t_fails = temperatures[i + 1]
+    out = _failure(axon, jnp.asarray(t_exists), jnp.asarray(t_fails), centre, numeric,
                    jnp.asarray(atol, float), solver=solver)
     if throw:
-        results.raise_if_failed(out.result, "propagation failure (bisection on temperature)")
+        def detail(_):
+            if int(out.result) != results.NO_BRACKET:
+                return f"(between {t_exists} and {t_fails} °C)"
+            return (f"(at {t_exists} °C no speed within ±25 % of {centre:.6g} m/s lies between the two pulses, or "
+                    f"one still does at {t_fails} °C; lower dt or refine temperatures)")
+
+        results.raise_if_failed(out.result, "propagation failure (bisection on temperature)", detail=detail)
     return out

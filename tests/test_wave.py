@@ -8,7 +8,7 @@ import pytest
 from test_transforms import count_compiles
 
 import jaxneuro as jn
-from jaxneuro import reproduce, results, wave
+from jaxneuro import membrane, reproduce, results, wave
 from jaxneuro.cli import main
 
 AXON = jn.cooley_dodge_axon()  # notebook β_m, 18.5 °C, EL 10.598
@@ -210,6 +210,63 @@ def test_propagation_failure_outside_the_scan_is_a_code():
     assert int(quiet.result) == results.NO_BRACKET and np.isnan(float(quiet.temperature))
 
 
+def test_a_resting_potential_that_did_not_converge_is_the_result():
+    # gNa = 600 mS/cm²: 12 Newton steps from v = 0 do not converge on the resting potential.
+    # Inside the compiled search nothing raises, so its code must travel to the result.
+    bad = with_membrane(AXON, gNa=600.0)
+    code = int(membrane.solve_resting_potential(bad.membrane)[1])
+    assert code != results.SUCCESSFUL
+    found = wave.find_wave_speed(bad, throw=False, **CHEAP)
+    assert int(found.result) == code and np.isnan(float(found.speed)) and int(found.iterations) == 0
+    assert np.all(np.isnan(np.asarray(found.bracket))) and np.all(np.isnan(np.asarray(found.trajectory.v)))
+    with pytest.raises(results.NumericalError, match="resting potential") as err:
+        wave.find_wave_speed(bad, **CHEAP)
+    assert err.value.code == code
+    speed, result = wave.wave_speed(bad, throw=False, return_result=True, dt=0.01, rtol=1e-8)
+    assert int(result) == code and np.isnan(float(speed))
+    # In a batch only that member fails (a batch of 3, as in the temperature curve: one program).
+    batch = wave.find_wave_speed(with_membrane(AXON, gNa=jnp.array([120.0, 600.0, 120.0])), throw=False, **CHEAP)
+    assert list(np.asarray(batch.result)) == [results.SUCCESSFUL, code, results.SUCCESSFUL]
+    assert float(batch.speed[0]) == pytest.approx(float(wave.find_wave_speed(AXON, **CHEAP).speed), rel=1e-12)
+    # The pieces built on the resting point report it too.
+    assert int(wave.unstable_eigenpair(bad, 18.73).result) == code
+    assert int(wave.divergence_direction(bad, 18.73, dt=0.01).result) == code
+    with pytest.raises(results.NumericalError, match="resting potential"):
+        wave.resting_state(bad)
+    assert np.isnan(float(wave.resting_state(bad, throw=False).v))
+    with pytest.raises(results.NumericalError, match="resting potential"):
+        wave.manifold_start(bad, 18.73)
+
+
+def test_a_traced_dt_is_accepted_without_a_recorded_pulse():
+    # t_record = 0: no shape depends on dt, so dt may be traced (no compilation needed to tell).
+    shapes = jax.eval_shape(lambda dt: wave.find_wave_speed(AXON, dt=dt, t_record=0.0, throw=False), 0.01)
+    assert shapes.speed.shape == () and shapes.trajectory.v.shape == (1,)
+    # t_record > 0: t_record / dt sets the number of samples: a traced dt is refused, by name.
+    with pytest.raises(ValueError, match="dt must be a concrete number when t_record > 0"):
+        jax.eval_shape(lambda dt: wave.find_wave_speed(AXON, dt=dt, t_record=0.5, throw=False), 0.01)
+
+
+def _failure_at(t_exists, t_fails, centre):
+    """The bisection on temperature of propagation_failure, with the arguments it passes (the
+    same compiled program as test_propagation_failure's, at a coarser traced dt)."""
+    numeric = wave._prepare(AXON, None, branch="fast", dt=0.01, t_stop=40.0, solver="rk4", amplitude=1e-4,
+                            rtol=1e-4, sections=1, max_iterations=200)[1]
+    return wave._failure(wave._as_float(AXON), jnp.asarray(np.float64(t_exists)), jnp.asarray(np.float64(t_fails)),
+                         np.float64(centre), numeric, jnp.asarray(0.005, float), solver="rk4")
+
+
+@pytest.mark.parametrize("t_exists, t_fails, centre", [
+    (33.0, 34.0, 100.0),  # no speed within ±25 % of 100 m/s lies between the pulses at 33 °C
+    (30.0, 31.0, 16.3),  # some still does at 31 °C (the fold is at 33.67 °C)
+])
+def test_propagation_failure_bisection_checks_its_bracket(t_exists, t_fails, centre):
+    # Unchecked, a one-sided bisection "converged" onto an end and called it the fold.
+    out = _failure_at(t_exists, t_fails, centre)
+    assert int(out.result) == results.NO_BRACKET
+    assert np.isnan(float(out.temperature)) and np.isnan(float(out.speed)) and int(out.iterations) == 0
+
+
 BAD = jn.HHParams(EL=10.598, temperature=18.5)
 BAD_INPUT = [
     # (function, args, kwargs, words the message must contain)
@@ -245,6 +302,10 @@ BAD_INPUT = [
     ("find", (AXON,), {"every": 0}, "every"),
     ("find", (AXON,), {"t_record": -1.0}, "t_record"),
     ("find", (AXON,), {"t_record": 1e9}, "t_record"),
+    ("find", (AXON,), {"t_record": None}, "t_record must be a number >= 0"),
+    ("find", (AXON,), {"t_record": "1"}, "t_record"),
+    ("find", (AXON,), {"t_record": 0.0, "every": None}, "every"),
+    ("find", (AXON,), {"t_record": 0.0, "dt": -1.0}, "dt"),
     ("find", (AXON, (0.0, 0.0, 0.3, 0.05, 0.6)), {}, "start must be"),
     ("find", (AXON, wave.WaveState(0.0, 0.0, 0.3, 1.5, 0.6)), {}, "start.m"),
     ("find", (AXON, wave.WaveState(0.0, 0.0, -0.1, 0.05, 0.6)), {}, "start.n"),
