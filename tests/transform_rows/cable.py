@@ -43,7 +43,7 @@ ROWS = [
     Row("cable.lees_first_step", _first, 238.0),
     Row("cable.lees_step", lambda a: cable.lees_step(_operator(a), GRID, _first(a), 0.0075), 238.0),
     Row("cable.solve_cable", lambda a: cable.solve_cable(
-        axon=_axon(a), grid=GRID, stimulus=STIMULUS, record=RECORD, initial_v=None, state0=None,
+        axon=_axon(a), grid=GRID, stimulus=STIMULUS, record=RECORD, initial_v=None, initial_state=None,
         linear_solver="thomas", unroll=2).peak_t, 238.0),
     Row("cable.simulate_cable", lambda a: _run(a).peak_t, 238.0),
     Row("cable.arrival_result", lambda a: cable.arrival_result(_run(a), 4_000.0), 238.0,
@@ -55,6 +55,7 @@ ROWS = [
 HOST_SIDE = {
     "cable.cooley_dodge_grid": "returns static configuration (a Grid), no arrays",
     "cable.converged_velocity": "runs several grids (static shapes) and returns Python floats",
+    "cable.richardson": "NumPy arithmetic on velocities already on the host",
     "cable.validate_axon": "input check on concrete values, before tracing",
     "cable.validate_cable_input": "input check on concrete values, before tracing",
     "cable.batch_shape": "input check on concrete values, before tracing",
