@@ -850,10 +850,10 @@ inside the caller's own ``jit``; see :func:`simulate_cable` for the arguments (`
 
 Examples:
     >>> import jaxneuro as jn
-    >>> grid = jn.Grid(length=5_000.0, dx=250.0, dt=0.005, t_stop=1.0)
-    >>> sol = jn.solve_cable(jn.Axon(), grid, jn.Stimulus(6_000.0, 0.0, 0.2), jn.Record.reductions())
-    >>> int(sol.result), round(float(jn.conduction_velocity(sol, 1_000.0, 4_000.0)), 1)
-    (0, 18.4)
+    >>> grid = jn.Grid(length=20_000.0, dx=500.0, dt=0.005, t_stop=2.0)
+    >>> sol = jn.solve_cable(jn.Axon(), grid, jn.cooley_dodge_stimulus(dx=500.0), jn.Record.reductions())
+    >>> int(sol.result), round(float(jn.conduction_velocity(sol, 5_000.0, 15_000.0)), 1)
+    (0, 18.6)
 """
 
 # XLA compiler options for a run that is its own top-level program, measured on the
