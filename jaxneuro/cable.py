@@ -1262,6 +1262,7 @@ def converged_velocity(
     levels: int = 3,
     measure: str = "peak",
     initial_v: Optional[ArrayLike] = None,
+    coarsest: Optional[CableSolution] = None,
     **options,
 ) -> ConvergedVelocity:
     """Velocity on ``levels`` grids, each halving dx and dt, and its Richardson extrapolation.
@@ -1275,6 +1276,8 @@ def converged_velocity(
         measure: ``"peak"`` or ``"crossing"``.
         initial_v: the start (mV): ``None`` for the exact rest, or a number for a uniform start
             such as 0 (NEURON's and the notebook's); an array is interpolated onto each grid.
+        coarsest: the run on ``grid`` when it is already done (with these arguments and
+            peaks recorded), so that it is not simulated again.
         **options: ``linear_solver``, ``unroll``, ``tuned``, ``dtype`` and ``throw`` of
             :func:`simulate_cable` (the others do not carry over between grids: each run
             records reductions and starts from ``initial_v``); ``throw=False`` returns NaN and
@@ -1308,7 +1311,10 @@ def converged_velocity(
         if initial_v is not None:
             v0 = (np.full(g.n_nodes, float(initial_v)) if np.ndim(initial_v) == 0
                   else np.interp(g.x, grid.x, np.asarray(initial_v, float)))
-        sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=throw, **options)
+        if coarsest is not None and g is grid:
+            sol = coarsest
+        else:
+            sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=throw, **options)
         velocities.append(float(conduction_velocity(sol, x1, x2, measure, throw=throw)))
         code = code or int(arrival_result(sol, x1, measure)) or int(arrival_result(sol, x2, measure))
     v = np.array(velocities)

@@ -121,7 +121,7 @@ def _run_cable(args) -> int:
     if code:
         result["velocity_m_per_s_reason"] = results.message(code)
     if args.richardson:
-        cv = cable.converged_velocity(axon, grid, stimulus, args.x1, args.x2)
+        cv = cable.converged_velocity(axon, grid, stimulus, args.x1, args.x2, coarsest=sol)  # the run above is level 0
         result["richardson"] = {"velocity_m_per_s": cv.velocity, "error_estimate_m_per_s": cv.error_estimate,
                                 "observed_order": cv.observed_order, "velocities_m_per_s": cv.velocities,
                                 "dx_um": cv.dx, "dt_ms": cv.dt}
