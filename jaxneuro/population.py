@@ -944,6 +944,17 @@ def _record_samples(t_record, dt_save) -> int:
     return int(round(_concrete_float("t_record", t_record) / _concrete_float("dt_save", dt_save))) + 1
 
 
+def _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw) -> int:
+    """The checks shared by :func:`oscillation` and :func:`scan`; returns the number of samples."""
+    samples = _check_record(t_transient, t_record, dt_save)
+    validation.check_number("rtol", rtol, positive=True, scalar=True)
+    validation.check_number("atol", atol, positive=True, scalar=True)
+    validation.check_number("min_amplitude", min_amplitude, non_negative=True, scalar=True)
+    validation.check_integer("max_steps", max_steps, minimum=1)
+    _check_throw(throw)
+    return samples
+
+
 def _check_record(t_transient, t_record, dt_save) -> int:
     validation.check_number("t_transient", t_transient, non_negative=True, scalar=True, unit="(model time unit)")
     validation.check_number("t_record", t_record, positive=True, scalar=True, unit="(model time unit)")
@@ -987,12 +998,7 @@ def oscillation(params: PopulationParams, start: ArrayLike, t_transient: float =
     """
     validate(params, scalar=True)
     _check_start(start)
-    samples = _check_record(t_transient, t_record, dt_save)
-    validation.check_number("rtol", rtol, positive=True, scalar=True)
-    validation.check_number("atol", atol, positive=True, scalar=True)
-    validation.check_number("min_amplitude", min_amplitude, non_negative=True, scalar=True)
-    validation.check_integer("max_steps", max_steps, minimum=1)
-    _check_throw(throw)
+    samples = _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw)
     out = _oscillation_jit(params, jnp.asarray(start, float), t_transient, dt_save, rtol, atol, min_amplitude,
                            samples, max_steps)
     if throw:
@@ -1097,12 +1103,7 @@ def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int
     window = _check_window(window)
     validation.check_integer("resolution", resolution, minimum=2)
     validation.check_integer("max_points", max_points, minimum=1)
-    samples = _check_record(t_transient, t_record, dt_save)
-    validation.check_number("rtol", rtol, positive=True, scalar=True)
-    validation.check_number("atol", atol, positive=True, scalar=True)
-    validation.check_number("min_amplitude", min_amplitude, non_negative=True, scalar=True)
-    validation.check_integer("max_steps", max_steps, minimum=1)
-    _check_throw(throw)
+    samples = _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw)
     flat = PopulationParams(*(jnp.broadcast_to(jnp.asarray(leaf, float), shape).reshape(-1) for leaf in params))
     out = _scan_batch(flat, window.x_min, window.x_max, window.y_min, window.y_max, t_transient, dt_save, rtol, atol,
                       min_amplitude, resolution=resolution, max_points=max_points, samples=samples,
