@@ -471,7 +471,7 @@ class LeesOperator(NamedTuple):
     Attributes:
         r: D dt / dx² (dimensionless), (*batch).
         factor: the factored matrix I - r/2 Λ (``"thomas"``/``"doubling"``), else None.
-        diagonals: (lower, diagonal, upper) of I - r/2 Λ for ``"lapack"``, else None.
+        diagonals: (lower, diagonal, upper) of I - r/2 Λ (``lower[0]``, ``upper[-1]`` zero).
         boundary_source: the Neumann slope terms of the right-hand side (mV), (nodes, *batch).
         stimulus_density: current density at each node at full amplitude (µA/cm²).
         stimulus: the pulse (its timing: ms).
@@ -510,11 +510,10 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
     node_shape = (grid.n_nodes,) + batch
     r = jnp.broadcast_to(step_ratio(axon, grid.dx, grid.dt), batch)
     lower, diagonal, upper = _implicit_matrix(r, grid)
-    factor = diagonals = None
-    if linear_solver == "lapack":
-        diagonals = (lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0))
-    else:
-        factor = tridiagonal.factor_traced(lower, diagonal, upper, axis=0)
+    factor = None
+    diagonals = (lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0))
+    if linear_solver != "lapack":
+        factor = tridiagonal.factor_traced(*diagonals, axis=0)
     # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
     # right): through the explicit half's false boundary and through the implicit half's.  In
     # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
@@ -535,8 +534,7 @@ def _linear_solve(op: LeesOperator, rhs: Array, linear_solver: str) -> Array:
         x = jax.lax.linalg.tridiagonal_solve(last(lower), last(diagonal), last(upper), last(rhs)[..., None])
         return jnp.moveaxis(x[..., 0], -1, 0)
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
-    substitute = tridiagonal.solve_traced if linear_solver == "thomas" else tridiagonal.solve_doubling_traced
-    return substitute(op.factor, rhs, axis=0)
+    return tridiagonal.solve_system_traced(op.diagonals, op.factor, rhs, axis=0, doubling=linear_solver == "doubling")
 
 
 def _voltage_rate(op: LeesOperator, v, gates, t_mid):
@@ -746,7 +744,8 @@ def _sample(state: CableState, record: Record, grid: Grid) -> dict:
 
 
 def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record = Record(), initial_v=None,
-         initial_state: Optional[CableState] = None, *, linear_solver: str = "thomas", unroll: int = 2) -> CableSolution:
+         initial_state: Optional[CableState] = None, *, linear_solver: str = "thomas", unroll: int = 2,
+         checkpoint: int = 0) -> CableSolution:
     """One run (or a node-major batch) of ``grid.n_steps`` steps; see :func:`simulate_cable`."""
     state0 = initial_state
     dt, n_steps = grid.dt, grid.n_steps
@@ -770,12 +769,25 @@ def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record
         red = recorder_update(red, state.v_previous, state.v, new.v, step, t0 + step * dt, grid, record)
         return (new, red, step + 1), None
 
-    def advance(carry, n):
+    def advance(carry, n, levels=checkpoint):
         if n == 0:
             return carry
         if n == 1:
             return one_step(carry, None)[0]
-        return jax.lax.scan(one_step, carry, None, length=n, unroll=min(unroll, n))[0]
+        if levels <= 1:
+            body = jax.checkpoint(one_step, prevent_cse=False) if levels == 1 else one_step
+            return jax.lax.scan(body, carry, None, length=n, unroll=min(unroll, n))[0]
+        # Nested checkpoints (after Jaxley's checkpoint_lengths): blocks of ~n**(1/levels) steps,
+        # each recomputed in the backward pass, so that memory grows like levels * n**(1/levels).
+        inner = max(1, math.ceil(n ** (1.0 / levels)))
+        outer, rest = divmod(n, inner)
+
+        @partial(jax.checkpoint, prevent_cse=False)
+        def block(c, _):
+            return advance(c, inner, levels - 1), None
+
+        carry = jax.lax.scan(block, carry, None, length=outer)[0] if outer else carry
+        return advance(carry, rest, levels - 1)
 
     if continuing:
         # The previous level is the one before state0 (step -1): the peak tracker starts from it.
@@ -797,8 +809,11 @@ def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record
             samples.append(jax.tree.map(lambda a: a[None], _sample(carry[0], record, grid)))
 
             def chunk(c, _):
-                c = advance(c, k)
+                c = advance(c, k, max(checkpoint - 1, min(checkpoint, 1)))
                 return c, _sample(c[0], record, grid)
+
+            if checkpoint:  # the samples' chunks are the outer level of checkpoints
+                chunk = jax.checkpoint(chunk, prevent_cse=False)
 
             # Unrolled like the plain time loop when samples are taken every step or two.
             carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1, unroll=max(1, min(unroll, n_more - 1) // k))
@@ -837,14 +852,14 @@ def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record
     )
 
 
-_STATIC = ("grid", "record", "linear_solver", "unroll")
+_STATIC = ("grid", "record", "linear_solver", "unroll", "checkpoint")
 #: The compiled run: one program per (grid, record, solver, unroll, shapes).  Pure, no checks:
 #: use :func:`simulate_cable` for checked runs.
 solve_cable = jax.jit(_run, static_argnames=_STATIC)
 solve_cable.__doc__ = """Run the cable (compiled once per static configuration and shapes; no input checks).
 
 ``solve_cable(axon, grid, stimulus=Stimulus(), record=Record(), initial_v=None, initial_state=None, *,
-linear_solver="thomas", unroll=2)``: the numerical core behind :func:`simulate_cable`, for use
+linear_solver="thomas", unroll=2, checkpoint=0)``: the numerical core behind :func:`simulate_cable`, for use
 inside the caller's own ``jit``; see :func:`simulate_cable` for the arguments (``grid`` and
 ``record`` are static; batches must already be flat, one leading axis; no input checks).
 
@@ -886,7 +901,7 @@ MAX_NODES = 10_000_000
 MAX_RECORDED = 500_000_000
 
 # Valid ranges of the physical parameters.
-_POSITIVE = {"axon.radius": "µm", "axon.rho": "Ω·cm", "axon.membrane.Cm": "µF/cm²"}
+_POSITIVE = {"axon.radius": "µm", "axon.rho": "Ω·cm", "axon.membrane.Cm": "µF/cm²", "axon.membrane.q10": ""}
 _NON_NEGATIVE = {"axon.membrane.gNa": "mS/cm²", "axon.membrane.gK": "mS/cm²", "axon.membrane.gL": "mS/cm²",
                  "stimulus.duration": "ms", "stimulus.width": "µm"}
 _UNITS = {"axon.membrane.ENa": "mV", "axon.membrane.EK": "mV", "axon.membrane.EL": "mV",
@@ -1010,6 +1025,7 @@ def simulate_cable(
     initial_state: Optional[CableState] = None,
     linear_solver: str = "thomas",
     unroll: int = 2,
+    checkpoint: int = 0,
     tuned: bool = True,
     dtype=None,
     throw: bool = True,
@@ -1037,6 +1053,13 @@ def simulate_cable(
             substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
             (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
         unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU).
+        checkpoint: levels of ``jax.checkpoint`` on the time loop, for reverse-mode gradients
+            of long runs (no effect on the values or on forward mode): 0 stores every step's
+            intermediates (fastest for short runs, memory ∝ steps × nodes × ~40 values);
+            1 stores only each step's state and recomputes the step in the backward pass;
+            k >= 2 nests k levels of blocks of ~steps**(1/k) steps (memory ∝ k·steps**(1/k);
+            Jaxley's ``checkpoint_lengths``).  With recorded samples their chunks are the
+            outer level.
         tuned: on the CPU, compile a run that is its own program (not nested in the caller's
             ``jit``) with :data:`TUNED_CPU_OPTIONS` (about 8 % faster); ``False`` for XLA's
             defaults.  Results are the same.
@@ -1073,11 +1096,12 @@ def simulate_cable(
         raise ValueError(f"dtype must be float32 or float64 (None), got {dtype!r}")
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     validation.check_integer("unroll", unroll, minimum=1)
+    validation.check_integer("checkpoint", checkpoint, minimum=0)
     shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
-    static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll)
+    static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll, checkpoint=checkpoint)
     cast = partial(jax.tree.map, partial(_cast, dtype=jnp.dtype(dtype)))
     axon, stimulus = cast(axon), cast(stimulus)
     initial_v = None if initial_v is None else cast(initial_v)

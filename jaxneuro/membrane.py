@@ -62,6 +62,7 @@ class HHParams(NamedTuple):
         ENa, EK, EL: reversal potentials, as deviations from rest (mV).
         temperature: temperature (°C); rates scale by 3**((T - 6.3)/10).
         beta_m_exponent: the k of β_m = 4 exp(-k v) (1/mV); notebook 0.0555, H&H 1/18.
+        q10: the Q10 base (dimensionless, > 0): rates scale by q10**((T - 6.3)/10); H&H's 3.
     """
 
     Cm: ArrayLike = 1.0
@@ -73,6 +74,7 @@ class HHParams(NamedTuple):
     EL: ArrayLike = 10.5987
     temperature: ArrayLike = REFERENCE_TEMPERATURE
     beta_m_exponent: ArrayLike = BETA_M_EXPONENT_NOTEBOOK
+    q10: ArrayLike = 3.0
 
 
 class Gates(NamedTuple):
@@ -83,9 +85,9 @@ class Gates(NamedTuple):
     h: Array
 
 
-def q10_factor(temperature: ArrayLike) -> Array:
-    """Rate multiplier 3**((T - 6.3)/10) for a temperature in °C."""
-    return 3.0 ** ((jnp.asarray(temperature) - REFERENCE_TEMPERATURE) / 10.0)
+def q10_factor(temperature: ArrayLike, base: ArrayLike = 3.0) -> Array:
+    """Rate multiplier base**((T - 6.3)/10) for a temperature in °C (``base``: the Q10, H&H's 3)."""
+    return jnp.asarray(base) ** ((jnp.asarray(temperature) - REFERENCE_TEMPERATURE) / 10.0)
 
 
 def _x_over_expm1(x: ArrayLike, expm1_x: ArrayLike) -> Array:
@@ -190,9 +192,9 @@ def steady_state(v: ArrayLike, params: HHParams = HHParams()) -> Gates:
 
 
 def gate_derivatives(v: ArrayLike, gates: Gates, params: HHParams = HHParams()) -> Gates:
-    """dn/dt, dm/dt, dh/dt (1/ms) = Q10 (α (1 - x) - β x), with Q10 from ``params.temperature``."""
+    """dn/dt, dm/dt, dh/dt (1/ms) = Q10 (α (1 - x) - β x), with Q10 = params.q10**((T - 6.3)/10)."""
     _check_params(params)
-    q = q10_factor(params.temperature)
+    q = q10_factor(params.temperature, params.q10)
     return Gates(*(q * (a * (1.0 - x) - b * x) for (a, b), x in zip(_rates(v, params), gates)))
 
 
@@ -249,7 +251,7 @@ def _check_params(params) -> None:
         if name == "temperature":
             validation.check_temperature("params.temperature", leaf)
         else:
-            validation.check_number(f"params.{name}", leaf, positive=name == "Cm",
+            validation.check_number(f"params.{name}", leaf, positive=name in ("Cm", "q10"),
                                     non_negative=name in ("gNa", "gK", "gL"))
 
 

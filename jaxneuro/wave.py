@@ -324,7 +324,8 @@ def _estimate(axon: Axon) -> Array:
     ref = _REFERENCE_AXON
     ratio = (
         diffusion_coefficient(axon) / diffusion_coefficient(ref)
-        * membrane.q10_factor(axon.membrane.temperature) / membrane.q10_factor(ref.membrane.temperature)
+        * membrane.q10_factor(axon.membrane.temperature, axon.membrane.q10)
+        / membrane.q10_factor(ref.membrane.temperature, ref.membrane.q10)
         * axon.membrane.gNa / ref.membrane.gNa
     )
     return _REFERENCE_SPEED * jnp.sqrt(ratio)
