@@ -6,6 +6,7 @@
     jaxneuro extracellular [options]       extracellular potential over radii x distances
     jaxneuro population [options]          simulate the E/I population oscillator
     jaxneuro phase-plane [options]         its fixed points, types, speed statistics, saddle-node
+    jaxneuro fit --recording F --fit NAMES fit model parameters to a recording, with uncertainty
 
 Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 """
@@ -392,6 +393,92 @@ def _run_phase_plane(args) -> int:
     return 0
 
 
+def _pairs(flag: str, text, parse):
+    """``name=value,name=value`` into a dict (``parse`` reads each value)."""
+    out = {}
+    if not text:
+        return out
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{flag} takes name=value pairs separated by commas, got {item!r}")
+        try:
+            out[name.strip()] = parse(value)
+        except ValueError:
+            raise ValueError(f"{flag}: cannot read the value of {name.strip()!r} from {value!r}") from None
+    return out
+
+
+def _interval(text):
+    lo, sep, hi = text.partition(":")
+    if not sep:
+        raise ValueError(text)
+    return float(lo), float(hi)
+
+
+def _fit_parser(sub):
+    p = sub.add_parser("fit", help="fit model parameters to a recording (traces, waveform or speeds), with uncertainty",
+                       description="Fit the cable to membrane-potential traces, the travelling spike's extracellular "
+                                   "potential to an electrode waveform, or the travelling wave's speed to measured "
+                                   "speeds. The recording is a .npz or .csv file with units (jaxneuro.recordings). "
+                                   "Prints the fitted values with standard errors, correlations and identifiability. "
+                                   "Waveforms use the spike profile of the notebook's 1 µm axon (30 °C) widened "
+                                   "for the radius.")
+    p.add_argument("--recording", required=True, help="the recording file (.npz or .csv)")
+    p.add_argument("--fit", required=True, help="parameters to fit, comma-separated (e.g. radius,temperature)")
+    p.add_argument("--bounds", default="", help="name=lower:upper,... (the parameters' units)")
+    p.add_argument("--start", default="", help="name=value,... start values (default: the axon options)")
+    p.add_argument("--starts", type=int, default=1, help="number of starts (the others within ±50 %%) [1]")
+    p.add_argument("--method", choices=("lm", "adam", "lbfgs"), default="lm", help="optimiser [lm]")
+    p.add_argument("--max-iterations", type=int, default=100, help="iteration limit [100]")
+    p.add_argument("--dx", type=float, default=250.0, help="traces: the model's node spacing (µm) [250]")
+    p.add_argument("--dt", type=float, default=None, help="traces: time step (ms) [0.001]; speeds: wave step [0.01]")
+    p.add_argument("--length", type=float, default=70_000.0, help="traces: cable length (µm) [70000]")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _add_axon_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_run_fit)
+
+
+def _run_fit(args) -> int:
+    from . import cable, fitting, recordings, reproduce
+    from .cable import Grid
+
+    validation.check_integer("--starts", args.starts, minimum=1)
+    validation.check_integer("--max-iterations", args.max_iterations, minimum=1)
+    recording = recordings.load(args.recording)
+    bounds = _pairs("--bounds", args.bounds, _interval)
+    start = _pairs("--start", args.start, float)
+    axon = _axon_from(args)
+    if isinstance(recording, recordings.TraceRecording):
+        dt = 0.001 if args.dt is None else args.dt
+        validation.check_number("--dt", dt, positive=True, unit="ms")
+        validation.check_number("--dx", args.dx, positive=True, unit="µm")
+        t_stop = max(float(recording.t[-1]), dt)
+        grid = Grid(length=args.length, dx=args.dx, dt=dt, t_stop=t_stop)
+        problem = fitting.trace_problem(recording, args.fit, axon=axon, grid=grid, start=start, bounds=bounds,
+                                        stimulus=cable.cooley_dodge_stimulus(axon.radius, args.dx))
+    elif isinstance(recording, recordings.SpeedRecording):
+        dt = 0.01 if args.dt is None else args.dt
+        problem = fitting.speed_problem(recording, args.fit, axon=axon, dt=dt, start=start, bounds=bounds)
+    else:
+        names = fitting.check_names(args.fit, "waveform")  # checked before the profile's run
+        for name in list(bounds) + list(start):
+            if name not in names:
+                raise ValueError(f"--bounds/--start name {name!r}, which is not fitted ({', '.join(names)})")
+        profile, solution = reproduce.notebook_profile_run(radius=1.0)
+        speed = float(cable.conduction_velocity(solution, 3_000.0, 7_000.0))
+        problem = fitting.waveform_problem(recording, names, profile=profile, speed=speed, start=start, bounds=bounds)
+    result = fitting.fit(problem, method=args.method, starts=args.starts, max_iterations=args.max_iterations,
+                         progress=False if args.quiet or args.json else None)
+    if args.json:
+        print(fitting.summary_json(result))
+    else:
+        print(fitting.report(result))
+    from .results import SUCCESSFUL
+    return 0 if result.result == SUCCESSFUL else 3
+
+
 def _reproduce_parser(sub):
     p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json",
                        description="Reproduce the notebooks' results and the checks beyond them: figures (PNG) and "
@@ -437,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     _extracellular_parser(sub)
     _population_parser(sub)
     _phase_plane_parser(sub)
+    _fit_parser(sub)
     for command in sub.choices.values():  # --debug also after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show the full traceback of an error")

@@ -62,7 +62,7 @@ from .recordings import SpeedRecording, TraceRecording, WaveformRecording
 __all__ = [
     "PARAMETERS", "METHODS", "JACOBIANS", "Problem", "Fit", "Uncertainty", "Identifiability", "ProfileLikelihood",
     "trace_problem", "waveform_problem", "speed_problem", "residuals", "loss", "fit", "uncertainty",
-    "profile_likelihood", "summary",
+    "profile_likelihood", "prediction", "summary", "summary_json", "report", "check_names",
 ]
 
 Array = jax.Array
@@ -192,6 +192,7 @@ class Problem(eqx.Module):
         units: their units (static).
         kind: ``"trace"``, ``"waveform"`` or ``"speed"`` (static).
         noise_given: whether the recording gave its noise (static).
+        shape: the recording's values' shape (static).
     """
 
     model: eqx.Module
@@ -204,6 +205,7 @@ class Problem(eqx.Module):
     units: tuple = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     noise_given: bool = eqx.field(static=True)
+    shape: tuple = eqx.field(static=True)
 
     def predict(self, theta: Array):
         """The model's values at the recording's samples (flattened) and its result code."""
@@ -212,7 +214,9 @@ class Problem(eqx.Module):
         return jnp.ravel(prediction), result
 
 
-def _names(fit, kind: str, extra_invalid: dict = None) -> tuple:
+def check_names(fit, kind: str, extra_invalid: dict = None) -> tuple:
+    """The fitted names as a tuple (``fit``: a tuple or ``"a,b"``), checked for a ``kind`` of
+    recording (``"trace"``, ``"waveform"``, ``"speed"``); ``ValueError`` naming a bad one."""
     if isinstance(fit, str):
         fit = tuple(n.strip() for n in fit.split(",") if n.strip())
     if not isinstance(fit, (tuple, list)) or not fit or not all(isinstance(n, str) for n in fit):
@@ -280,10 +284,9 @@ def _sigma(noise, shape) -> np.ndarray:
 def _problem(model, recording_values, noise, names, start, lower, upper, kind) -> Problem:
     data = np.ravel(np.asarray(recording_values, float))
     sigma = np.ravel(_sigma(noise, np.shape(recording_values)))
-    if data.size < len(names):
-        raise ValueError(f"the recording has {data.size} values, fewer than the {len(names)} fitted parameters")
     return Problem(model, jnp.asarray(data), jnp.asarray(sigma), jnp.asarray(start), jnp.asarray(lower),
-                   jnp.asarray(upper), names, tuple(PARAMETERS[n].unit for n in names), kind, noise is not None)
+                   jnp.asarray(upper), names, tuple(PARAMETERS[n].unit for n in names), kind, noise is not None,
+                   tuple(np.shape(recording_values)))
 
 
 def trace_problem(recording: TraceRecording, fit, *, axon: Axon = Axon(), stimulus: Optional[Stimulus] = None,
@@ -309,7 +312,7 @@ def trace_problem(recording: TraceRecording, fit, *, axon: Axon = Axon(), stimul
     """
     if not isinstance(recording, TraceRecording):
         raise ValueError(f"recording must be a TraceRecording, got {type(recording).__name__}")
-    names = _names(fit, "trace")
+    names = check_names(fit, "trace")
     cable.validate_axon(axon)
     if grid is None:
         t_stop = max(5.0, float(recording.t[-1]) + 0.01)
@@ -356,7 +359,7 @@ def waveform_problem(recording: WaveformRecording, fit, *, profile: extracellula
     """
     if not isinstance(recording, WaveformRecording):
         raise ValueError(f"recording must be a WaveformRecording, got {type(recording).__name__}")
-    names = _names(fit, "waveform")
+    names = check_names(fit, "waveform")
     if not isinstance(profile, extracellular.SpikeProfile):
         raise ValueError(f"profile must be a SpikeProfile, got {type(profile).__name__}")
     validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
@@ -396,7 +399,7 @@ def speed_problem(recording: SpeedRecording, fit, *, axon: Axon = Axon(), dt: fl
     """
     if not isinstance(recording, SpeedRecording):
         raise ValueError(f"recording must be a SpeedRecording, got {type(recording).__name__}")
-    names = _names(fit, "speed", {recording.condition: f"{recording.condition} is the recording's condition "
+    names = check_names(fit, "speed", {recording.condition: f"{recording.condition} is the recording's condition "
                                                        "(one value per speed): it cannot also be fitted"})
     cable.validate_axon(axon)
     validation.check_number("dt", dt, positive=True, scalar=True, unit="ms")
@@ -493,8 +496,7 @@ def _lm_cost(r, result):
 def _lm_init(problem: Problem, u, free, forward: bool) -> _LMState:
     r, jac, result = _jacobian(problem, u, free, forward)
     cost = _lm_cost(r, result)
-    h = jac.T @ jac
-    damping = 1e-3 * jnp.max(jnp.diag(h))
+    damping = jnp.asarray(1e-3, r.dtype)  # relative to diag(JᵀJ) (Marquardt's scaling)
     return _LMState(u, r, jac, cost, damping, jnp.asarray(2.0), result, result != results.SUCCESSFUL,
                     jnp.asarray(0))
 
@@ -645,9 +647,10 @@ def _physical_jacobian(problem: Problem, theta):
 
 
 def _combination(direction: np.ndarray, names: tuple) -> str:
-    involved = [i for i in np.argsort(-np.abs(direction)) if abs(direction[i]) > 1e-3 * np.max(np.abs(direction))]
-    moves = " : ".join(f"{direction[i] / direction[involved[0]]:+.3g} (d ln {names[i]})" for i in involved)
-    text = f"the data cannot tell apart changes along d ln {' : d ln '.join(names[i] for i in involved)} = {moves}"
+    involved = [i for i in range(direction.size) if abs(direction[i]) > 1e-3 * np.max(np.abs(direction))]
+    moves = " : ".join(f"{direction[i] / direction[involved[0]]:.3g}" for i in involved)
+    text = (f"changing {', '.join(names[i] for i in involved)} together with d ln {' : d ln '.join(names[i] for i in involved)}"
+            f" = {moves} leaves the fit unchanged")
     if len(involved) == 2:
         i, j = involved
         ratio = -direction[i] / direction[j]  # x_i · x_j^(ratio) stays fixed along the direction
@@ -866,6 +869,22 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
                at_bound, x0, finals, costs, codes, method, elapsed)
 
 
+def prediction(problem: Problem, result: Fit):
+    """The model at the fitted values, in the recording's shape, and its standard error from
+    the parameters' covariance (J Σ Jᵀ, J the Jacobian of the predictions; None without an
+    uncertainty).  Host NumPy values in the data's unit."""
+    jac, (r, result_code) = _physical_jacobian(problem, jnp.asarray(result.values))
+    results.raise_if_failed(result_code, "the model at the fitted values")
+    sigma = np.asarray(problem.sigma)
+    values = np.asarray(r) * sigma + np.asarray(problem.data)
+    band = None
+    if result.uncertainty is not None and np.all(np.isfinite(result.uncertainty.covariance)):
+        jp = np.asarray(jac) * sigma[:, None]
+        band = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jp, result.uncertainty.covariance, jp), 0.0))
+    out_shape = problem.shape
+    return values.reshape(out_shape), None if band is None else band.reshape(out_shape)
+
+
 # ------------------------------------------------------------------------------------------------
 # Profile likelihood.
 
@@ -961,6 +980,33 @@ def summary(result: Fit) -> dict:
                      "final_results": [results.name(c) for c in result.final_results]}
     out["loss_history"] = result.loss_history
     return out
+
+
+def report(result: Fit) -> str:
+    """A plain-text account of a :class:`Fit`: values ± standard errors, correlations,
+    identifiability, the starts."""
+    lines = [f"fit: {results.name(result.result)} after {result.iterations} iterations ({result.method}), "
+             f"loss {result.loss:.6g}, {result.elapsed:.1f} s"]
+    lines.append(f"  {'parameter':<12} {'value':>14} {'± SE':>12}  unit")
+    for i, (name, unit) in enumerate(zip(result.names, result.units)):
+        flag = "  (at a bound)" if result.at_bound[i] else ""
+        lines.append(f"  {name:<12} {result.values[i]:>14.6g} {result.standard_errors[i]:>12.3g}  {unit}{flag}")
+    unc = result.uncertainty
+    if unc is not None:
+        lines.append(f"  noise: {unc.noise:.4g} ({'estimated from the residuals' if unc.noise_estimated else 'given'})")
+        if len(result.names) > 1:
+            pairs = [f"{result.names[i]}/{result.names[j]} {result.correlation[i, j]:+.3f}"
+                     for i in range(len(result.names)) for j in range(i + 1, len(result.names))]
+            lines.append("  correlations: " + ", ".join(pairs))
+        ident = unc.identifiability
+        if ident.identifiable:
+            lines.append(f"  identifiable: yes (smallest relative singular value {ident.relative[-1]:.2e})")
+        else:
+            lines.extend(f"  NOT identifiable: {text}" for text in ident.combinations)
+    if len(result.final_losses) > 1:
+        lines.append(f"  starts: {len(result.final_losses)}, final losses " +
+                     ", ".join(f"{c:.6g}" for c in result.final_losses))
+    return "\n".join(lines)
 
 
 def summary_json(result: Fit) -> str:

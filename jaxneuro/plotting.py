@@ -315,3 +315,54 @@ def population_figures(study) -> dict:
     ax.legend(fontsize=7)
     figs["population_period_vs_onset_distance.png"] = fig
     return figs
+
+
+def fit_figure(result, recording, prediction, band=None, *, axes=None):
+    """A fit at a glance: the loss per iteration (left) and the recorded values with the fitted
+    model and its ±2 SE band from the parameters' uncertainty (right).
+
+    Args:
+        result: a :class:`jaxneuro.fitting.Fit`.
+        recording: the recording it was fitted to (:mod:`jaxneuro.recordings`).
+        prediction, band: :func:`jaxneuro.fitting.prediction` at the fitted values (values in
+            the recording's shape, and their standard errors or None).
+        axes: two matplotlib axes to draw on (default: a new figure).
+
+    Returns:
+        The ``Figure``.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    else:
+        fig = axes[0].figure
+    loss_ax, data_ax = axes
+    history = np.asarray(result.loss_history)
+    loss_ax.semilogy(np.arange(history.size), history, "k.-")
+    loss_ax.set_xlabel("iteration")
+    loss_ax.set_ylabel(r"loss $\frac{1}{2}\sum ((\mathrm{model}-\mathrm{data})/\sigma)^2$")
+    loss_ax.set_title(f"{result.method}: {result.iterations} iterations")
+    prediction = np.asarray(prediction)
+    values = np.asarray(recording.values)
+    if values.ndim == 1:
+        x = np.asarray(getattr(recording, "t", getattr(recording, "conditions", None)))
+        values, prediction = values[None], prediction[None]
+        band = None if band is None else np.asarray(band)[None]
+        labels = [""]
+    else:
+        x = np.asarray(recording.t)
+        labels = [f"x = {p / 1e3:g} mm" for p in np.asarray(recording.x)]
+    for k in range(values.shape[0]):
+        color = f"C{k}"
+        data_ax.plot(x, values[k], ".", ms=2.5, color=color, alpha=0.6)
+        data_ax.plot(x, prediction[k], "-", color=color, lw=1.2, label=labels[k] or "fit")
+        if band is not None:
+            data_ax.fill_between(x, prediction[k] - 2 * band[k], prediction[k] + 2 * band[k], color=color, alpha=0.3)
+    text = ("\n" if len(result.names) > 2 else ", ").join(f"{n} = {v:.4g} ± {s:.2g} {u}".rstrip() for n, v, s, u in
+                     zip(result.names, result.values, result.standard_errors, result.units))
+    data_ax.set_title(text, fontsize=8)
+    data_ax.set_xlabel({"TraceRecording": "t (ms)", "WaveformRecording": "t (ms)"}.get(type(recording).__name__,
+                                                                                     getattr(recording, "condition", "")))
+    data_ax.set_ylabel({"TraceRecording": r"$\Delta V_m$ (mV)", "WaveformRecording": r"$\Phi_e$ (µV)"}.get(
+        type(recording).__name__, "speed (m/s)"))
+    data_ax.legend(fontsize=7)
+    return fig

@@ -357,7 +357,13 @@ def _read_csv(path: Path):
         table = np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), len(names))
     except ValueError:
         raise ValueError(f"{source}: every row must hold {len(names)} numbers") from None
-    fields = {n: _convert(kind, n, table[:, i], u, source) for i, (n, u) in enumerate(zip(names, units))}
+    fields = {}
+    for i, (name, unit) in enumerate(zip(names, units)):
+        try:
+            _array(name, table[:, i], 1)  # finite, reported with the column's name
+        except ValueError as error:
+            raise ValueError(f"{source}: {error}") from None
+        fields[name] = _convert(kind, name, table[:, i], unit, source)
     for name, (value, unit) in meta.items():
         fields[name] = _convert(kind, name, value, unit, source)
     if kind == "trace":
@@ -374,13 +380,15 @@ def _trace_grid(fields: dict, source: str) -> dict:
         raise ValueError(f"{source}: a trace needs one row per (x, t) pair: {fields['v'].size} rows for "
                          f"{x.size} positions x {t.size} times")
     i, j = np.searchsorted(x, fields["x"]), np.searchsorted(t, fields["t"])
+    filled = np.zeros((x.size, t.size), bool)
+    filled[i, j] = True
+    if not filled.all():
+        raise ValueError(f"{source}: a trace needs one row per (x, t) pair (some pairs repeat)")
     out = {"t": t, "x": x}
     for name in ("v", "noise"):
         if name in fields:
-            grid = np.full((x.size, t.size), np.nan)
+            grid = np.empty((x.size, t.size))
             grid[i, j] = fields[name]
-            if np.isnan(grid).any():
-                raise ValueError(f"{source}: a trace needs one row per (x, t) pair (some pairs repeat)")
             out[name] = grid
     return out
 

@@ -198,6 +198,72 @@ def cases() -> list:
     return c
 
 
+def _write(name: str, text: str):
+    """A callable of the temporary folder that writes ``text`` to ``name`` and returns its path."""
+    def make(tmp: Path) -> str:
+        path = tmp / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return make
+
+
+_TRACE = "# jaxneuro recording: trace\nt [ms],x [µm],v [mV]\n0.0,1000.0,0.0\n0.5,1000.0,1.0\n1.0,1000.0,80.0\n"
+_SPEEDS = "# jaxneuro recording: speed\ntemperature [°C],speed [m/s]\n6.3,12.3\n18.5,18.7\n"
+FIT = ["fit", "--recording", _write("trace.csv", _TRACE), "--length", "10000", "--dx", "500", "--dt", "0.01"]
+
+
+def fit_cases() -> list:
+    from jaxneuro import fitting, recordings
+
+    rec = recordings.TraceRecording.make([0.0, 0.5, 1.0], [1000.0], [[0.0, 1.0, 80.0]])
+    return [
+        cli_case("fit unknown parameter", FIT + ["--fit", "radius,diameter"], "unknown parameter 'diameter'"),
+        cli_case("fit a parameter twice", FIT + ["--fit", "radius,radius"], "names a parameter twice"),
+        cli_case("fit bounds reversed", FIT + ["--fit", "radius", "--bounds", "radius=400:100"],
+                 "lower < upper"),
+        cli_case("fit bounds unreadable", FIT + ["--fit", "radius", "--bounds", "radius=100"], "cannot read"),
+        cli_case("fit start outside its bounds", FIT + ["--fit", "radius", "--bounds", "radius=100:200"],
+                 "outside its bounds"),
+        cli_case("fit bounds of an unfitted name", FIT + ["--fit", "radius", "--bounds", "gNa=1:200"], "not fitted"),
+        cli_case("fit a recording with NaN", ["fit", "--fit", "radius", "--recording",
+                 _write("nan.csv", _TRACE.replace("80.0", "nan"))], "non-finite"),
+        cli_case("fit a recording with a missing value", ["fit", "--fit", "radius", "--recording",
+                 _write("short.csv", _TRACE.replace(",80.0", ""))], "every row must hold 3 numbers"),
+        cli_case("fit a recording of mismatched shapes", ["fit", "--fit", "radius", "--recording",
+                 _write("ragged.csv", _TRACE + "1.0,2000.0,3.0\n")], "one row per (x, t) pair"),
+        cli_case("fit a recording in unknown units", ["fit", "--fit", "radius", "--recording",
+                 _write("furlong.csv", _TRACE.replace("x [µm]", "x [furlong]"))], "not a known length unit"),
+        cli_case("fit a recording without units", ["fit", "--fit", "radius", "--recording",
+                 _write("bare.csv", _TRACE.replace("v [mV]", "v"))], "has no unit"),
+        cli_case("fit a recording without its kind", ["fit", "--fit", "radius", "--recording",
+                 _write("kindless.csv", _TRACE.split("\n", 1)[1])], "first line must be"),
+        cli_case("fit a missing recording", ["fit", "--fit", "radius", "--recording", "/nonexistent/r.csv"],
+                 "does not exist"),
+        cli_case("fit positions outside the cable", FIT[:2] + [_write("far.csv", _TRACE.replace("1000.0", "90000.0"))]
+                 + FIT[3:] + ["--fit", "radius"], "must lie on the cable"),
+        cli_case("fit --starts 0", ["fit", "--fit", "gNa", "--recording",
+                 _write("t.csv", _TRACE.replace("1.0,1000.0,80.0", "1.0,1000.0,80.0\n")),
+                 "--length", "10000", "--dx", "500", "--dt", "0.01", "--starts", "0"], "--starts must be"),
+        cli_case("fit speeds over their own condition", ["fit", "--fit", "temperature", "--recording",
+                 _write("speeds.csv", _SPEEDS)], "recording's condition"),
+        cli_case("fit a trace parameter to speeds", ["fit", "--fit", "offset", "--recording",
+                 _write("speeds.csv", _SPEEDS)], "cannot be fitted to a speed recording"),
+        api_case("fitting.fit with an unknown method", lambda: fitting.fit(
+            fitting.trace_problem(rec, "gNa", grid=GRID), method="newton"), "method must be one of"),
+        api_case("fitting.fit start outside its bounds", lambda: fitting.fit(
+            fitting.trace_problem(rec, "gNa", grid=GRID), {"gNa": -5.0}), "outside its bounds"),
+        api_case("trace_problem with a waveform", lambda: fitting.trace_problem(
+            recordings.WaveformRecording.make([0.0, 1.0], [1.0, 2.0]), "radius"), "must be a TraceRecording"),
+        api_case("TraceRecording v of the wrong shape", lambda: recordings.TraceRecording.make(
+            [0.0, 1.0], [10.0, 20.0], [[1.0, 2.0]]), "must have shape (len(x), len(t))"),
+        api_case("TraceRecording times not increasing", lambda: recordings.TraceRecording.make(
+            [1.0, 0.0], [10.0], [[1.0, 2.0]]), "strictly increasing"),
+        api_case("SpeedRecording negative noise", lambda: recordings.SpeedRecording.make(
+            "radius", [1.0, 2.0], [1.0, 2.0], noise=-1.0), "noise (m/s) must be > 0"),
+    ]
+
+
 @functools.lru_cache(maxsize=1)
 def _profile():
     from jaxneuro import extracellular as ex
@@ -206,7 +272,7 @@ def _profile():
     return ex.SpikeProfile.from_samples(x, 100.0 * np.exp(-((x - 2_000.0) / 300.0) ** 2), ex.NOTEBOOK_AXON)
 
 
-CASES = cases()
+CASES = cases() + fit_cases()
 
 
 def _run_case(case: Case, tmp: Path, capsys=None):
@@ -232,7 +298,7 @@ def _run_case(case: Case, tmp: Path, capsys=None):
 
 def test_the_table_is_large_enough():
     assert len(CASES) >= 80
-    assert {"cable", "speed", "extracellular", "population", "phase-plane", "reproduce"} <= {
+    assert {"cable", "speed", "extracellular", "population", "phase-plane", "reproduce", "fit"} <= {
         case.name.split()[0] for case in CASES}
 
 
