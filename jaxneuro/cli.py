@@ -34,6 +34,7 @@ def _add_axon_arguments(p) -> None:
                                 ("gL", 0.3, "mS/cm²"), ("ENa", 115.0, "mV"), ("EK", -12.0, "mV"), ("EL", 10.598, "mV")):
         m.add_argument(f"--{name}", type=float, default=default, help=f"({unit}) [{default}]")
     m.add_argument("--beta-m-exponent", type=float, default=0.0555, help="k in β_m = 4 exp(-k v) (1/mV); H&H: 1/18 [0.0555]")
+    m.add_argument("--q10", type=float, default=3.0, help="Q10 base of the rates (dimensionless) [3]")
 
 
 def _axon_from(args):
@@ -41,7 +42,7 @@ def _axon_from(args):
     from .membrane import HHParams
 
     membrane = HHParams(Cm=args.Cm, gNa=args.gNa, ENa=args.ENa, gK=args.gK, EK=args.EK, gL=args.gL, EL=args.EL,
-                        temperature=args.temperature, beta_m_exponent=args.beta_m_exponent)
+                        temperature=args.temperature, beta_m_exponent=args.beta_m_exponent, q10=args.q10)
     return Axon(radius=args.radius, rho=args.rho, membrane=membrane)
 
 

@@ -13,8 +13,12 @@ N = 17
 RHS = jnp.sin(jnp.arange(N, dtype=float))
 
 
+def _diagonals(r):
+    return jnp.full(N, -r / 2), jnp.full(N, 1.0 + r), jnp.full(N, -r / 2)
+
+
 def _factor(r):
-    return tridiagonal.factor(jnp.full(N, -r / 2), jnp.full(N, 1.0 + r), jnp.full(N, -r / 2))
+    return tridiagonal.factor(*_diagonals(r))
 
 
 @jax.jit
@@ -33,6 +37,8 @@ ROWS = [
     Row("tridiagonal.factor", _factor, 1.8),
     Row("tridiagonal.solve", lambda r: tridiagonal.solve(_factor(r), RHS), 1.8),
     Row("tridiagonal.solve_doubling", lambda r: tridiagonal.solve_doubling(_factor(r), RHS), 1.8),
+    Row("tridiagonal.solve_system", lambda r: tridiagonal.solve_system(_diagonals(r), _factor(r), RHS), 1.8),
+    Row("tridiagonal.matvec", lambda r: tridiagonal.matvec(*_diagonals(r), RHS), 1.8),
     Row("rootfinding.newton", _sqrt_by_newton, 2.0),
     Row("rootfinding.bisect", _sqrt_by_bisection, 2.0,
         skip={"grad": "a bisection's bracket is piecewise constant in the parameters; derivatives of roots "
