@@ -67,7 +67,7 @@ except _NotFound:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
 _SUBMODULES = ("wave", "extracellular", "population", "plotting", "reproduce", "cli", "integrators",
-               "notebook_reference")
+               "notebook_reference", "fitting", "recordings")
 #: Headline functions of the lazily imported submodules: name -> (module, attribute).
 _HEADLINES = {
     "find_wave_speed": ("wave", "find_wave_speed"),
@@ -83,6 +83,14 @@ _HEADLINES = {
     "fixed_points": ("population", "fixed_points"),
     "phase_plane_field": ("population", "field"),
     "population_scan": ("population", "scan"),
+    "fit": ("fitting", "fit"),
+    "trace_problem": ("fitting", "trace_problem"),
+    "waveform_problem": ("fitting", "waveform_problem"),
+    "speed_problem": ("fitting", "speed_problem"),
+    "TraceRecording": ("recordings", "TraceRecording"),
+    "WaveformRecording": ("recordings", "WaveformRecording"),
+    "SpeedRecording": ("recordings", "SpeedRecording"),
+    "load_recording": ("recordings", "load"),
 }
 
 
