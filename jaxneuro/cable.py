@@ -743,6 +743,27 @@ def _sample(state: CableState, record: Record, grid: Grid) -> dict:
 # The driver: the time loop.
 
 
+def _nested_scan(body, carry, length: int, levels: int, unroll: int):
+    """``lax.scan(body, carry, None, length)`` with its outputs, as ``levels`` nested levels of
+    checkpointed blocks of ~length**(1/levels) iterations (``body`` itself is checkpointed by
+    the caller): the backward pass stores ~levels * length**(1/levels) carries, not ``length``."""
+    if levels <= 1 or length <= 1:
+        return jax.lax.scan(body, carry, None, length=length, unroll=min(unroll, max(length, 1)))
+    inner = max(1, math.ceil(length ** (1.0 / levels)))
+    outer, rest = divmod(length, inner)
+
+    @partial(jax.checkpoint, prevent_cse=False)
+    def block(c, _):
+        return _nested_scan(body, c, inner, levels - 1, unroll)
+
+    carry, blocks = jax.lax.scan(block, carry, None, length=outer)
+    parts = [jax.tree.map(lambda a: a.reshape((outer * inner,) + a.shape[2:]), blocks)]
+    if rest:
+        carry, tail = _nested_scan(body, carry, rest, levels - 1, unroll)
+        parts.append(tail)
+    return carry, jax.tree.map(lambda *a: jnp.concatenate(a), *parts) if len(parts) > 1 else parts[0]
+
+
 def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record = Record(), initial_v=None,
          initial_state: Optional[CableState] = None, *, linear_solver: str = "thomas", unroll: int = 2,
          checkpoint: int = 0) -> CableSolution:
@@ -812,11 +833,13 @@ def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record
                 c = advance(c, k, max(checkpoint - 1, min(checkpoint, 1)))
                 return c, _sample(c[0], record, grid)
 
-            if checkpoint:  # the samples' chunks are the outer level of checkpoints
-                chunk = jax.checkpoint(chunk, prevent_cse=False)
-
             # Unrolled like the plain time loop when samples are taken every step or two.
-            carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1, unroll=max(1, min(unroll, n_more - 1) // k))
+            chunk_unroll = max(1, min(unroll, n_more - 1) // k)
+            if checkpoint:  # the samples' chunks carry the checkpoints' levels
+                carry, rest = _nested_scan(jax.checkpoint(chunk, prevent_cse=False), carry, n_more - 1, checkpoint,
+                                           chunk_unroll)
+            else:
+                carry, rest = jax.lax.scan(chunk, carry, None, length=n_more - 1, unroll=chunk_unroll)
             samples.append(rest)
             carry = advance(carry, n_steps - n_more * k)
         else:
@@ -1058,8 +1081,9 @@ def simulate_cable(
             intermediates (fastest for short runs, memory ∝ steps × nodes × ~40 values);
             1 stores only each step's state and recomputes the step in the backward pass;
             k >= 2 nests k levels of blocks of ~steps**(1/k) steps (memory ∝ k·steps**(1/k);
-            Jaxley's ``checkpoint_lengths``).  With recorded samples their chunks are the
-            outer level.
+            Jaxley's ``checkpoint_lengths``).  With recorded samples the levels are nested over
+            the samples' chunks (each chunk's steps are checkpointed one by one).  The values
+            are those of the plain run to rounding (a different loop structure).
         tuned: on the CPU, compile a run that is its own program (not nested in the caller's
             ``jit``) with :data:`TUNED_CPU_OPTIONS` (about 8 % faster); ``False`` for XLA's
             defaults.  Results are the same.

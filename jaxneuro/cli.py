@@ -423,8 +423,8 @@ def _fit_parser(sub):
                                    "potential to an electrode waveform, or the travelling wave's speed to measured "
                                    "speeds. The recording is a .npz or .csv file with units (jaxneuro.recordings). "
                                    "Prints the fitted values with standard errors, correlations and identifiability. "
-                                   "Waveforms use the spike profile of the notebook's 1 µm axon (30 °C) widened "
-                                   "for the radius.")
+                                   "Waveforms use the spike profile of the notebook's 1 µm axon (30 °C, ρ 150 Ω·cm) "
+                                   "widened for the radius; the axon options then do not apply.")
     p.add_argument("--recording", required=True, help="the recording file (.npz or .csv)")
     p.add_argument("--fit", required=True, help="parameters to fit, comma-separated (e.g. radius,temperature)")
     p.add_argument("--bounds", default="", help="name=lower:upper,... (the parameters' units)")
@@ -435,6 +435,8 @@ def _fit_parser(sub):
     p.add_argument("--dx", type=float, default=250.0, help="traces: the model's node spacing (µm) [250]")
     p.add_argument("--dt", type=float, default=None, help="traces: time step (ms) [0.001]; speeds: wave step [0.01]")
     p.add_argument("--length", type=float, default=70_000.0, help="traces: cable length (µm) [70000]")
+    p.add_argument("--distance", type=float, default=None,
+                   help="waveforms: electrode distance (µm) when not fitted, and its start [the recording's]")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _add_axon_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -463,13 +465,19 @@ def _run_fit(args) -> int:
         dt = 0.01 if args.dt is None else args.dt
         problem = fitting.speed_problem(recording, args.fit, axon=axon, dt=dt, start=start, bounds=bounds)
     else:
-        names = fitting.check_names(args.fit, "waveform")  # checked before the profile's run
+        names = fitting.check_names(args.fit, "waveform")  # everything checked before the profile's run
         for name in list(bounds) + list(start):
             if name not in names:
                 raise ValueError(f"--bounds/--start name {name!r}, which is not fitted ({', '.join(names)})")
+        distance = recording.distance if args.distance is None else args.distance
+        if "distance" not in names and not (distance == distance):  # NaN: unknown
+            raise ValueError("the electrode distance is unknown: give --distance (µm) or fit distance")
+        if args.distance is not None:
+            validation.check_number("--distance", args.distance, positive=True, unit="µm")
         profile, solution = reproduce.notebook_profile_run(radius=1.0)
         speed = float(cable.conduction_velocity(solution, 3_000.0, 7_000.0))
-        problem = fitting.waveform_problem(recording, names, profile=profile, speed=speed, start=start, bounds=bounds)
+        problem = fitting.waveform_problem(recording, names, profile=profile, speed=speed, start=start, bounds=bounds,
+                                           distance=None if distance != distance else distance)
     result = fitting.fit(problem, method=args.method, starts=args.starts, max_iterations=args.max_iterations,
                          progress=False if args.quiet or args.json else None)
     if args.json:

@@ -244,7 +244,10 @@ def _bounds(names: tuple, bounds, start: np.ndarray) -> tuple:
     lower, upper = [], []
     for name, value in zip(names, start):
         p = PARAMETERS[name]
-        lo, hi = bounds.get(name, (p.lower, p.upper))
+        pair = bounds.get(name, (p.lower, p.upper))
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"bounds[{name!r}] must be a pair (lower, upper) in {p.unit or 'its unit'}, got {pair!r}")
+        lo, hi = pair
         validation.check_number(f"bounds[{name!r}]", [lo, hi], unit=p.unit)
         if not lo < hi:
             raise ValueError(f"bounds for {name} must have lower < upper, got ({lo}, {hi}) {p.unit}")
@@ -488,6 +491,7 @@ class _LMState(NamedTuple):
     nu: Array
     result: Array  # of the model at u
     done: Array
+    converged: Array
     iterations: Array
 
 
@@ -500,7 +504,7 @@ def _lm_init(problem: Problem, u, free, forward: bool) -> _LMState:
     cost = _lm_cost(r, result)
     damping = jnp.asarray(1e-3, r.dtype)  # relative to diag(JᵀJ) (Marquardt's scaling)
     return _LMState(u, r, jac, cost, damping, jnp.asarray(2.0), result, result != results.SUCCESSFUL,
-                    jnp.asarray(0))
+                    jnp.asarray(False), jnp.asarray(0))
 
 
 def _lm_step(problem: Problem, state: _LMState, free, forward: bool, tolerance: float) -> _LMState:
@@ -518,19 +522,21 @@ def _lm_step(problem: Problem, state: _LMState, free, forward: bool, tolerance: 
     # Nielsen's update of the damping.
     damping = jnp.where(accept, state.damping * jnp.maximum(1 / 3, 1 - (2 * gain - 1) ** 3), state.damping * state.nu)
     nu = jnp.where(accept, 2.0, 2.0 * state.nu)
-    small_step = jnp.linalg.norm(delta) <= tolerance * (jnp.linalg.norm(state.u) + tolerance)
+    small_step = accept & (jnp.linalg.norm(delta) <= tolerance * (jnp.linalg.norm(state.u) + tolerance))
     small_change = accept & (state.cost - cost_new <= tolerance * state.cost)
     flat = jnp.max(jnp.abs(g)) <= 1e-12 * (1.0 + state.cost)
-    done = state.done | small_step | small_change | flat | (damping > 1e16)
+    converged = state.converged | (~state.done & (small_step | small_change | flat))
+    # Damping this large means no step of any length lowers the loss away from a stationary
+    # point: the fit has stalled (reported STALLED, not converged).
+    done = state.done | converged | (damping > 1e16)
     pick = lambda new, old: jnp.where(accept & ~state.done, new, old)  # noqa: E731
     return _LMState(pick(state.u + delta, state.u), pick(r_new, r), pick(jac_new, jac), pick(cost_new, state.cost),
                     jnp.where(state.done, state.damping, damping), jnp.where(state.done, state.nu, nu),
-                    pick(result_new, state.result), done, state.iterations + jnp.where(state.done, 0, 1))
+                    pick(result_new, state.result), done, converged, state.iterations + jnp.where(state.done, 0, 1))
 
 
 _lm_init_many = jax.jit(jax.vmap(_lm_init, in_axes=(None, 0, None, None)), static_argnames=("forward",))
-_lm_step_many = jax.jit(jax.vmap(_lm_step, in_axes=(None, 0, None, None, None)),
-                        static_argnames=("forward", "tolerance"))
+_lm_step_many = jax.jit(jax.vmap(_lm_step, in_axes=(None, 0, None, None, None)), static_argnames=("forward",))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -546,13 +552,13 @@ def _gradient(problem: Problem, u, free, forward: bool):
         value, grad = f(u), jax.jacfwd(f)(u)
     else:
         value, grad = jax.value_and_grad(f)(u)
-    return value, jnp.where(jnp.isfinite(grad), grad, 0.0) * free
+    # A non-finite gradient makes the loss non-finite too: the step is refused, the fit fails.
+    return jnp.where(jnp.all(jnp.isfinite(grad)), value, jnp.inf), jnp.where(jnp.isfinite(grad), grad, 0.0) * free
 
 
-def _optimiser(method: str, learning_rate: float, max_iterations: int):
-    if method == "adam":
-        schedule = optax.exponential_decay(learning_rate, max(1, max_iterations // 4), 0.5)
-        return optax.adam(schedule)
+def _optimiser(method: str, learning_rate, max_iterations):
+    if method == "adam":  # halved every quarter of the run (traced values: no recompilation)
+        return optax.adam(lambda count: learning_rate * 0.5 ** (count / jnp.maximum(1.0, max_iterations / 4)))
     return optax.lbfgs()
 
 
@@ -576,13 +582,16 @@ class _OptaxState(NamedTuple):
     grad: Array
     opt: tuple
     done: Array
+    converged: Array
+    failed: Array  # a step, or the start, gave a non-finite loss or gradient
     iterations: Array
 
 
 def _optax_init(problem, u, free, forward, method, learning_rate, max_iterations):
     cost, grad = _gradient(problem, u, free, forward)
     opt = _optimiser(method, learning_rate, max_iterations).init(u)
-    return _OptaxState(u, cost, grad, opt, ~jnp.isfinite(cost), jnp.asarray(0))
+    bad = ~jnp.isfinite(cost)
+    return _OptaxState(u, cost, grad, opt, bad, jnp.asarray(False), bad, jnp.asarray(0))
 
 
 def _optax_step(problem, state: _OptaxState, free, forward, method, learning_rate, max_iterations, tolerance):
@@ -592,19 +601,20 @@ def _optax_step(problem, state: _OptaxState, free, forward, method, learning_rat
                                     value_fn=value_fn)
     u = state.u + updates * free
     cost, grad = _gradient(problem, u, free, forward)
-    converged = jnp.abs(state.cost - cost) <= tolerance * jnp.abs(state.cost)
-    keep = state.done | ~jnp.isfinite(cost)
+    failed = ~state.done & ~jnp.isfinite(cost)
+    converged = ~state.done & ~failed & (jnp.abs(state.cost - cost) <= tolerance * jnp.abs(state.cost))
+    keep = state.done | failed
     pick = lambda new, old: jnp.where(keep, old, new)  # noqa: E731
     return _OptaxState(pick(u, state.u), pick(cost, state.cost), pick(grad, state.grad),
-                       jax.tree.map(pick, opt, state.opt), state.done | converged | ~jnp.isfinite(cost),
-                       state.iterations + jnp.where(state.done, 0, 1))
+                       jax.tree.map(pick, opt, state.opt), state.done | converged | failed,
+                       state.converged | converged, state.failed | failed, state.iterations + jnp.where(state.done, 0, 1))
 
 
-_OPTAX_STATIC = ("forward", "method", "learning_rate", "max_iterations")
+_OPTAX_STATIC = ("forward", "method")
 _optax_init_many = jax.jit(jax.vmap(_optax_init, in_axes=(None, 0, None, None, None, None, None)),
                            static_argnames=_OPTAX_STATIC)
 _optax_step_many = jax.jit(jax.vmap(_optax_step, in_axes=(None, 0, None, None, None, None, None, None)),
-                           static_argnames=_OPTAX_STATIC + ("tolerance",))
+                           static_argnames=_OPTAX_STATIC)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -705,8 +715,8 @@ def uncertainty(problem: Problem, theta, *, rcond: float = 1e-6) -> Uncertainty:
     n, p = jac.shape
     if problem.noise_given:
         s2, estimated = 1.0, False
-    else:
-        s2, estimated = float(r @ r) / max(1, n - p), True
+    else:  # with no more values than parameters the residuals say nothing of the noise
+        s2, estimated = (float(r @ r) / (n - p) if n > p else float("nan")), True
     scale = np.where(theta != 0, np.abs(theta), 1.0)
     _, sv, vt = np.linalg.svd(jac * scale, full_matrices=False)
     relative = sv / sv[0] if sv[0] > 0 else np.zeros_like(sv)
@@ -719,7 +729,9 @@ def uncertainty(problem: Problem, theta, *, rcond: float = 1e-6) -> Uncertainty:
         correlation = covariance / np.outer(se, se)
     correlation[np.ix_(unseen, np.ones(p, bool))] = np.nan
     correlation[np.ix_(np.ones(p, bool), unseen)] = np.nan
-    combos = tuple(_combination(vt[k], problem.names) for k in np.flatnonzero(weak))
+    # Columns scaled by |θ|: a direction's entries are sign(θ)·d ln|θ| (d θ where θ = 0).
+    combos = tuple(_combination(vt[k] * np.sign(np.where(theta != 0, theta, 1.0)), problem.names)
+                   for k in np.flatnonzero(weak))
     ident = Identifiability(sv, relative, vt, not weak.any(), combos)
     noise = math.sqrt(s2) if estimated else float(np.mean(np.asarray(problem.sigma)))
     return Uncertainty(se, correlation, covariance, noise, estimated, ident)
@@ -736,10 +748,14 @@ class Fit(NamedTuple):
         names, units: the fitted parameters and their units.
         values: the best start's final values (p,), physical units.
         standard_errors, correlation, uncertainty: at ``values`` (:func:`uncertainty`).
-        result: int code (:mod:`jaxneuro.results`) of the best start.
+        result: int code (:mod:`jaxneuro.results`) of the best start: SUCCESSFUL (converged),
+            MAX_ITERATIONS, STALLED (no step lowers the loss, away from a converged point),
+            DIVERGED (a step of Adam/L-BFGS gave a non-finite loss or gradient) or the model's
+            own code when it fails at the start.
         iterations: its iterations.
         loss: its final loss ½ Σ ((model - data)/σ)².
-        loss_history: its loss after each iteration, (iterations + 1,).
+        loss_history: its loss at the start and after each iteration of the vmapped run (as
+            long as the longest start's run; constant once it stopped).
         at_bound: (p,) bool: whether a value ended within 1e-4 of a bound's span from it.
         starts: (S, p) the start values; finals: (S, p) their final values; final_losses (S,);
             final_results (S,).
@@ -763,6 +779,7 @@ class Fit(NamedTuple):
     final_results: np.ndarray
     method: str
     elapsed: float
+    kind: str = "trace"
 
     def value(self, name: str) -> float:
         """The fitted value of ``name``."""
@@ -780,8 +797,9 @@ def _starts(problem: Problem, start, starts, seed: int) -> np.ndarray:
         validation.check_integer("starts", starts, minimum=1)
         rng = np.random.default_rng(seed)
         # Further starts: within ±50 % of the first (clipped inside the bounds).
-        others = x0 * (1.0 + rng.uniform(-0.5, 0.5, size=(starts - 1, x0.size)))
         span = upper - lower
+        spread = np.where(x0 != 0, 0.5 * np.abs(x0), 0.05 * span)  # ±50 % (±5 % of the span at 0)
+        others = x0 + spread * rng.uniform(-1.0, 1.0, size=(starts - 1, x0.size))
         others = np.clip(others, lower + 1e-3 * span, upper - 1e-3 * span)
         return np.vstack([x0[None], others])
     array = np.asarray(starts, float)
@@ -808,7 +826,8 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
         problem: from :func:`trace_problem`, :func:`waveform_problem` or :func:`speed_problem`.
         start: start values by name (physical units; default ``problem.start``).
         method: ``"lm"`` (Levenberg–Marquardt), ``"adam"`` or ``"lbfgs"`` (optax).
-        starts: how many starts (the first is ``start``, the others within ±50 % of it, drawn
+        starts: how many starts (the first is ``start``, the others within ±50 % of it (±5 % of
+            the bounds' span for a parameter at 0), drawn
             with ``seed``), or an array (S, p) of starts; all run in one vmapped program.
         seed: for the extra starts.
         max_iterations: iteration limit (``result`` MAX_ITERATIONS when reached unconverged).
@@ -817,7 +836,7 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
         jacobian: ``"auto"``, ``"forward"`` or ``"reverse"`` (see the module's docstring).
         learning_rate: Adam's initial rate (in the unconstrained variables), halved every
             quarter of ``max_iterations``.
-        fixed: names held at their start values (for profiles).
+        fixed: names held at their start values (for profiles; no uncertainty is computed).
         progress: show iterations, loss and time on stderr (default: when stderr is a terminal).
         with_uncertainty: compute standard errors and identifiability at the optimum.
 
@@ -846,11 +865,12 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
     t0 = time.perf_counter()
     if method == "lm":
         state = _lm_init_many(problem, u0, free, forward)
-        step = lambda s: _lm_step_many(problem, s, free, forward, float(tolerance))  # noqa: E731
+        step = lambda s: _lm_step_many(problem, s, free, forward, jnp.asarray(float(tolerance)))  # noqa: E731
     else:
-        state = _optax_init_many(problem, u0, free, forward, method, float(learning_rate), max_iterations)
-        step = lambda s: _optax_step_many(problem, s, free, forward, method, float(learning_rate),  # noqa: E731
-                                          max_iterations, float(tolerance))
+        options = (jnp.asarray(float(learning_rate)), jnp.asarray(float(max_iterations)))
+        state = _optax_init_many(problem, u0, free, forward, method, *options)
+        step = lambda s: _optax_step_many(problem, s, free, forward, method, *options,  # noqa: E731
+                                          jnp.asarray(float(tolerance)))
     history = [np.asarray(state.cost)]
     for k in range(max_iterations):
         if bool(np.all(np.asarray(state.done))):
@@ -864,10 +884,14 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
     costs = np.asarray(state.cost)
     best = int(np.nanargmin(np.where(np.isfinite(costs), costs, np.nan))) if np.isfinite(costs).any() else 0
     finals = np.asarray(_to_physical(problem, state.u))
-    done = np.asarray(state.done)
-    model_result = np.asarray(state.result) if method == "lm" else np.where(np.isfinite(costs), 0, results.DIVERGED)
+    done, converged = np.asarray(state.done), np.asarray(state.converged)
+    if method == "lm":
+        model_result = np.asarray(state.result)
+    else:  # the model's code where the loss is not finite (a failed step keeps the last good point)
+        model_result = np.where(np.asarray(state.failed), results.DIVERGED, results.SUCCESSFUL)
     codes = np.where(model_result != results.SUCCESSFUL, model_result,
-                     np.where(done, results.SUCCESSFUL, results.MAX_ITERATIONS)).astype(int)
+                     np.where(converged, results.SUCCESSFUL,
+                              np.where(done, results.STALLED, results.MAX_ITERATIONS))).astype(int)
     values = finals[best]
     lower, upper = np.asarray(problem.lower), np.asarray(problem.upper)
     span = upper - lower
@@ -875,24 +899,26 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
     unc = None
     se = np.full(p, np.nan)
     corr = np.full((p, p), np.nan)
-    if with_uncertainty and codes[best] == results.SUCCESSFUL:
+    if with_uncertainty and codes[best] == results.SUCCESSFUL and not fixed:
         unc = uncertainty(problem, values)
         se, corr = unc.standard_errors, unc.correlation
     return Fit(problem.names, problem.units, values, se, corr, unc, int(codes[best]),
                int(np.asarray(state.iterations)[best]), float(costs[best]), np.array([h[best] for h in history]),
-               at_bound, x0, finals, costs, codes, method, elapsed)
+               at_bound, x0, finals, costs, codes, method, elapsed, problem.kind)
 
 
 def prediction(problem: Problem, result: Fit):
     """The model at the fitted values, in the recording's shape, and its standard error from
     the parameters' covariance (J Σ Jᵀ, J the Jacobian of the predictions; None without an
-    uncertainty).  Host NumPy values in the data's unit."""
+    uncertainty, or when a parameter combination is not identifiable).  Host NumPy values in
+    the data's unit."""
     jac, (r, result_code) = _physical_jacobian(problem, jnp.asarray(result.values))
     results.raise_if_failed(result_code, "the model at the fitted values")
     sigma = np.asarray(problem.sigma)
     values = np.asarray(r) * sigma + np.asarray(problem.data)
     band = None
-    if result.uncertainty is not None and np.all(np.isfinite(result.uncertainty.covariance)):
+    if (result.uncertainty is not None and result.uncertainty.identifiability.identifiable
+            and np.all(np.isfinite(result.uncertainty.standard_errors))):
         jp = np.asarray(jac) * sigma[:, None]
         band = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jp, result.uncertainty.covariance, jp), 0.0))
     out_shape = problem.shape
@@ -908,7 +934,8 @@ class ProfileLikelihood(NamedTuple):
 
     Attributes:
         name: the profiled parameter; values: its values (its unit).
-        loss: the re-fitted loss at each value (½ Σ weighted residuals²).
+        loss: the re-fitted loss at each value (½ Σ weighted residuals²); NaN where the re-fit
+            did not converge.
         others: (len(values), p) all parameters at each point.
         interval: the 95 % interval: where 2 (loss - min loss) <= 3.84 (χ²₁; with an
             estimated noise level, divided by its variance), by linear interpolation; NaN
@@ -934,31 +961,38 @@ def profile_likelihood(problem: Problem, result: Fit, name: str, values, *, max_
     """
     if name not in problem.names:
         raise ValueError(f"{name!r} is not fitted ({', '.join(problem.names)})")
-    values = np.asarray(values, float)
     validation.check_number("values", values, unit=PARAMETERS[name].unit)
-    if values.ndim != 1 or values.size < 2:
-        raise ValueError("values must be 1-D with at least 2 entries")
+    values = np.asarray(values, float)
+    if values.ndim != 1 or values.size < 2 or not np.all(np.diff(values) > 0):
+        raise ValueError("values must be 1-D, increasing, with at least 2 entries")
+    if result.uncertainty is None and not problem.noise_given:
+        raise ValueError("the recording gives no noise level: pass a Fit with its uncertainty (with_uncertainty=True), "
+                         "whose noise estimate scales the profile")
     k = problem.names.index(name)
     starts = np.repeat(result.values[None], values.size, axis=0)
     starts[:, k] = values
     held = fit(problem, method="lm", starts=starts, max_iterations=max_iterations, fixed=(name,),
                progress=progress, with_uncertainty=False)
-    losses = held.final_losses
-    variance = 1.0 if problem.noise_given or result.uncertainty is None else result.uncertainty.noise ** 2
+    # Points whose re-fit did not converge have no profile value (NaN), rather than a false rise.
+    losses = np.where(held.final_results == results.SUCCESSFUL, held.final_losses, np.nan)
+    variance = 1.0 if problem.noise_given else result.uncertainty.noise ** 2
     rise = 2.0 * (losses - min(result.loss, np.min(losses))) / variance
-    inside = rise <= 3.84
+    inside = np.where(np.isnan(rise), False, rise <= 3.84)
     lo = hi = float("nan")
     if inside.any():
         first, last = np.flatnonzero(inside)[[0, -1]]
-        if first > 0:
+        if first > 0 and np.isfinite(rise[first - 1]):
             lo = float(np.interp(3.84, [rise[first], rise[first - 1]], [values[first], values[first - 1]]))
-        if last < values.size - 1:
+        if last < values.size - 1 and np.isfinite(rise[last + 1]):
             hi = float(np.interp(3.84, [rise[last], rise[last + 1]], [values[last], values[last + 1]]))
     return ProfileLikelihood(name, values, losses, held.finals, (lo, hi))
 
 
 # ------------------------------------------------------------------------------------------------
 # JSON.
+
+
+_DATA_UNIT_KEY = {"trace": "mV", "waveform": "uV", "speed": "m_per_s"}
 
 
 def _key(name: str, unit: str) -> str:
@@ -986,11 +1020,14 @@ def summary(result: Fit) -> dict:
     if result.uncertainty is not None:
         unc = result.uncertainty
         out["noise_estimated"] = unc.noise_estimated
-        out["noise"] = unc.noise
+        out[f"noise_{_DATA_UNIT_KEY[result.kind]}"] = unc.noise
         out["identifiable"] = unc.identifiability.identifiable
         out["relative_singular_values"] = unc.identifiability.relative
         out["not_identifiable"] = list(unc.identifiability.combinations)
-    out["starts"] = {"values": result.starts, "final_values": result.finals, "final_losses": result.final_losses,
+    keys = [_key(n, u) for n, u in zip(result.names, result.units)]
+    out["starts"] = {"start": {k: result.starts[:, i] for i, k in enumerate(keys)},
+                     "final": {k: result.finals[:, i] for i, k in enumerate(keys)},
+                     "final_losses": result.final_losses,
                      "final_results": [results.name(c) for c in result.final_results]}
     out["loss_history"] = result.loss_history
     return out

@@ -60,7 +60,7 @@ class HHParams(NamedTuple):
         Cm: membrane capacitance (µF/cm²).
         gNa, gK, gL: maximal sodium, potassium and leak conductance densities (mS/cm²).
         ENa, EK, EL: reversal potentials, as deviations from rest (mV).
-        temperature: temperature (°C); rates scale by 3**((T - 6.3)/10).
+        temperature: temperature (°C); rates scale by q10**((T - 6.3)/10).
         beta_m_exponent: the k of β_m = 4 exp(-k v) (1/mV); notebook 0.0555, H&H 1/18.
         q10: the Q10 base (dimensionless, > 0): rates scale by q10**((T - 6.3)/10); H&H's 3.
     """

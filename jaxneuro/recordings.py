@@ -324,7 +324,7 @@ def _read_npz(path: Path):
 
 def _read_csv(path: Path):
     source = str(path)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (as spreadsheets save) is dropped
     lines = text.splitlines()
     kind, meta, body = None, {}, []
     for line in lines:
@@ -337,7 +337,10 @@ def _read_csv(path: Path):
                 match = _HEADER.match(key)
                 if not match:
                     raise ValueError(f"{source}: metadata {key.strip()!r} has no unit (write 'name [unit]: value')")
-                meta[match.group(1)] = (float(value), match.group(2).strip())
+                try:
+                    meta[match.group(1)] = (float(value), match.group(2).strip())
+                except ValueError:
+                    raise ValueError(f"{source}: metadata {key.strip()!r} is not a number: {value.strip()!r}") from None
         elif line.strip():
             body.append(line)
     if kind not in _DIMENSION:
@@ -351,6 +354,8 @@ def _read_csv(path: Path):
         match = _HEADER.match(column)
         if not match:
             raise ValueError(f"{source}: column {column.strip()!r} has no unit (write 'name [unit]')")
+        if match.group(1) in names or match.group(1) in meta:
+            raise ValueError(f"{source}: field {match.group(1)!r} is given twice")
         names.append(match.group(1))
         units.append(match.group(2).strip())
     try:

@@ -509,3 +509,21 @@ def test_linear_solvers_agree():
     np.testing.assert_allclose(batches[0].peak_t[1], runs[0].peak_t, rtol=1e-11)
     for other in batches[1:]:
         np.testing.assert_allclose(other.peak_t, batches[0].peak_t, rtol=1e-11)
+
+
+@pytest.mark.parametrize("record", [jn.Record(history=False, probes=(2_000.0, 6_000.0), peaks=False, threshold=None),
+                                    jn.Record(every=5), jn.Record.reductions()], ids=["probes", "every-5", "reductions"])
+def test_checkpoint_levels_change_neither_values_nor_gradients(record):
+    grid = jn.Grid(length=10_000.0, dx=500.0, dt=0.01, t_stop=1.03)  # 103 steps: blocks with remainders
+
+    def loss(radius, checkpoint):
+        sol = jn.solve_cable(jn.Axon(radius=radius), grid, jn.cooley_dodge_stimulus(dx=500.0), record,
+                             checkpoint=checkpoint)
+        leaves = [leaf for leaf in (sol.v, sol.probe_v, sol.peak_v, sol.final.v) if leaf is not None]
+        return sum(jnp.sum(jnp.where(jnp.isfinite(leaf), leaf, 0.0) ** 2) for leaf in leaves)
+
+    plain = jax.value_and_grad(loss)(238.0, 0)
+    for checkpoint in (1, 2, 3):
+        value, grad = jax.value_and_grad(loss)(238.0, checkpoint)
+        assert float(value) == pytest.approx(float(plain[0]), rel=1e-12)
+        assert float(grad) == pytest.approx(float(plain[1]), rel=1e-9)

@@ -218,3 +218,28 @@ def test_example_fit_recording_quick(tmp_path, monkeypatch, capsys):
     assert done.value.code == 0
     assert (tmp_path / "fit_recording.png").stat().st_size > 10_000
     assert "identifiable: yes" in capsys.readouterr().out
+
+
+def test_waveform_profile_band_optimisers_and_fixed():
+    truth = jnp.asarray([1.0, 50.0, 0.0])
+    clean = _waveform_problem(names=("radius", "distance", "offset"))
+    phi = np.asarray(clean.predict(truth)[0])
+    noise = 0.01 * np.abs(phi).max()
+    noisy = phi + noise * np.random.default_rng(1).standard_normal(phi.shape)
+    problem = _waveform_problem(noisy, names=("radius", "distance", "offset"), noise=noise)
+    result = fitting.fit(problem, {"radius": 1.1, "distance": 55.0, "offset": 0.01}, progress=False)
+    values, band = fitting.prediction(problem, result)
+    assert values.shape == phi.shape and band.shape == phi.shape and np.all(band > 0)
+    assert np.mean(np.abs(values - phi) <= 2 * band) > 0.6  # the ±2 SE band holds the truth
+    se = result.standard_errors[1]
+    grid = result.values[1] + se * np.linspace(-4, 4, 9)
+    profile = fitting.profile_likelihood(problem, result, "distance", grid, progress=False)
+    lo, hi = profile.interval
+    assert lo < result.values[1] < hi
+    assert (hi - lo) / 2 == pytest.approx(1.96 * se, rel=0.25)  # the profile agrees with the curvature
+    # Adam that has not converged says so; a fixed parameter stays put and gets no uncertainty.
+    adam = fitting.fit(problem, {"radius": 1.1, "distance": 55.0, "offset": 0.01}, method="adam", max_iterations=5,
+                       progress=False)
+    assert adam.result == jn.results.MAX_ITERATIONS and adam.iterations == 5
+    held = fitting.fit(problem, {"radius": 1.1, "distance": 55.0, "offset": 0.01}, fixed=("radius",), progress=False)
+    assert held.value("radius") == pytest.approx(1.1) and held.uncertainty is None
