@@ -371,8 +371,8 @@ def waveform_problem(recording: WaveformRecording, fit, *, profile: extracellula
     axon = profile.axon if axon is None else axon
     cable.validate_axon(axon)
     distance = recording.distance if distance is None else distance
-    if "distance" not in names or (start and "distance" in start):
-        distance = distance if not (start and "distance" in start) else start["distance"]
+    if start and "distance" in start:
+        distance = start["distance"]
     if distance is None or not np.isfinite(distance):
         raise ValueError("the electrode distance is unknown: give distance= (µm) or a recording with a nominal distance")
     validation.check_number("distance", distance, positive=True, scalar=True, unit="µm")
