@@ -1,13 +1,50 @@
 import sys
 from pathlib import Path
 
+import jax
+import pytest
+
 # The transform table's rows are a package of this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """Run the fitting tests last: they compile the largest programs of the suite (Jacobians of
-    cable runs and of the wave speed), and two full runs of the suite on 2026-11-29 died inside
-    XLA compilation (SIGSEGV, SIGABRT in ``backend_compile_and_load``) in later modules' gradient
-    rows after them — never in a run of those modules alone.  Cause not found; see the stop note."""
-    items.sort(key=lambda item: "test_fitting.py" in str(item.fspath))
+def _mapping_limit() -> int:
+    try:
+        return int(Path("/proc/sys/vm/max_map_count").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def _mappings() -> int:
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps)
+    except OSError:
+        return 0
+
+
+_LIMIT = _mapping_limit()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Free the compiled programs of each test module when it is done.
+
+    On the CPU every compiled XLA program keeps ~3 memory mappings of its machine code, and the
+    suite compiles tens of thousands of programs: in one process that holds them all, the count
+    reached Linux's per-process limit (``vm.max_map_count``, 65 530) late in the transform
+    table, XLA's compilation then failed to map code, and the process died while unwinding that
+    error (SIGSEGV in ``_Unwind_Find_FDE`` under ``backend_compile_and_load``; reproduced by
+    lowering the limit).  ``jax.clear_caches`` unmaps them.
+    """
+    yield
+    jax.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _stay_under_the_mapping_limit():
+    """Within a long module (the transform table), free compiled programs before the count of
+    memory mappings reaches half of the kernel's limit."""
+    yield
+    if _LIMIT and _mappings() > _LIMIT // 2:
+        jax.clear_caches()

@@ -18,12 +18,6 @@ from jaxneuro import cli, fitting, recordings
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _release_compiled_programs():
-    """Free this module's compiled programs (the suite's largest) when it is done."""
-    yield
-    jax.clear_caches()
 SMALL = jn.Grid(length=10_000.0, dx=500.0, dt=0.01, t_stop=1.2)
 PROBES = (2_000.0, 6_000.0)
 
