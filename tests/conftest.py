@@ -25,6 +25,31 @@ def _mappings() -> int:
 
 _LIMIT = _mapping_limit()
 
+#: Work that dominates the suite's wall time, scheduled first so that no worker is left with it
+#: at the end (measured with --durations).
+_LONGEST_FIRST = ("test_transforms.py::test_grad", "test_fitting.py", "test_cable.py", "test_transforms.py",
+                  "test_population.py", "test_cli.py")
+
+
+def _group(item) -> str:
+    """The test file, and for the transform table each transform's column of it: a worker runs a
+    group whole (``--dist loadgroup``), so programs compiled for one test serve its neighbours."""
+    name = Path(str(item.fspath)).name
+    if name == "test_transforms.py":
+        return f"{name}::{getattr(item, 'originalname', '')}"
+    return name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        group = _group(item)
+        return next((i for i, prefix in enumerate(_LONGEST_FIRST) if group.startswith(prefix)), len(_LONGEST_FIRST))
+
+    items.sort(key=rank)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_programs():
