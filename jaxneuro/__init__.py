@@ -13,6 +13,8 @@ Contents (``import jaxneuro as jn``):
 ``jn.find_wave_speed``      the travelling pulse's speed, found automatically (``jn.wave``)
 ``jn.wave_speed``           the same, differentiable (implicit function theorem)
 ``jn.propagation_failure``  temperature (°C) above which no pulse propagates
+``jn.solve_pulse``          the pulse as a boundary-value problem (``jn.pulses``); also
+                            ``jn.continue_pulses`` (branch through the fold), ``jn.slow_pulse``
 ``jn.grid_potential``       extracellular waveform (µV) from a cable run (``jn.extracellular``)
 ``jn.extracellular_sweep``  Φe (µV) over radii × distances (``jn.extracellular.sweep``)
 ``jn.simulate_population``  the E/I oscillator (``jn.population``); ``jn.fixed_points``,
@@ -67,12 +69,15 @@ except _NotFound:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
 _SUBMODULES = ("wave", "extracellular", "population", "plotting", "reproduce", "cli", "integrators",
-               "notebook_reference", "fitting", "recordings")
+               "notebook_reference", "fitting", "recordings", "pulses", "bvp")
 #: Headline functions of the lazily imported submodules: name -> (module, attribute).
 _HEADLINES = {
     "find_wave_speed": ("wave", "find_wave_speed"),
     "wave_speed": ("wave", "wave_speed"),
     "propagation_failure": ("wave", "propagation_failure"),
+    "solve_pulse": ("pulses", "solve_pulse"),
+    "slow_pulse": ("pulses", "slow_pulse"),
+    "continue_pulses": ("pulses", "continue_pulses"),
     "grid_potential": ("extracellular", "grid_potential"),
     "extracellular_sweep": ("extracellular", "sweep"),
     "profile_potential": ("extracellular", "profile_potential"),
