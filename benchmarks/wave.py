@@ -63,7 +63,7 @@ def main(argv=None):
                  f"{found}/64 found, {float(curve.speed[0]):.4f} .. {float(jnp.nanmax(curve.speed)):.4f} m/s"))
 
     wave.find_wave_speed(axon)  # the default configuration is compiled (above); now change traced options
-    for label, options in (("rtol 1e-10", dict(rtol=1e-10)), ("branch slow", dict(branch="slow")),
+    for label, options in (("rtol 1e-10", dict(rtol=1e-10)), ("branch train_front", dict(branch="train_front")),
                            ("t_stop 30 ms", dict(t_stop=30.0)), ("dt 2 µs (new recording only)", dict(dt=2e-3)),
                            ("dt 2 µs, t_record 20 ms: same samples", dict(dt=2e-3, t_record=20.0))):
         result, first = _first_call(lambda: wave.find_wave_speed(axon, **options))

@@ -2,7 +2,7 @@
 
     jaxneuro reproduce --out results/      every classical result: figures + summary.json
     jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
-    jaxneuro speed [options] [--json]      travelling-wave speed, found automatically (fast and slow)
+    jaxneuro speed [options] [--json]      travelling-pulse speed, found automatically (--slow: the slow pulse)
     jaxneuro extracellular [options]       extracellular potential over radii x distances
     jaxneuro population [options]          simulate the E/I population oscillator
     jaxneuro phase-plane [options]         its fixed points, types, speed statistics, saddle-node
@@ -145,7 +145,9 @@ def _run_cable(args) -> int:
 def _speed_parser(sub):
     p = sub.add_parser("speed", help="find the travelling-wave speed automatically (shooting + bisection)",
                        description="Find the speed of the H&H travelling pulse (notebook eq. 44) from the unstable "
-                                   "manifold of rest, to a relative bracket of --rtol, and the slow root of the shooting (the unstable branch; not checked to return to rest). "
+                                   "manifold of rest, to a relative bracket of --rtol, and the shooting's second root (a front from rest onto a wave train, not a pulse). "
+                                   "--slow adds the slow (unstable) solitary pulse, continued as a boundary-value problem from the fast "
+                                   "pulse at 6.3 °C through the fold (takes ~1-2 min). "
                                    "Defaults: Cooley & Dodge's axon. Exit code 3 when no fast pulse exists.")
     _add_axon_arguments(p)
     n = p.add_argument_group("numerics")
@@ -158,6 +160,8 @@ def _speed_parser(sub):
                    help="start's distance from rest along the unstable eigenvector (mV) [1e-4]")
     n.add_argument("--sections", type=int, default=1, help="trial speeds per iteration (1: bisection) [1]")
     n.add_argument("--max-iterations", type=int, default=200, help="cap on bisection iterations [200]")
+    p.add_argument("--slow", action="store_true",
+                   help="also the slow pulse (boundary-value problem, continued through the fold from 6.3 °C)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_run_speed)
 
@@ -179,25 +183,36 @@ def _run_speed(args) -> int:
                    sections=args.sections, max_iterations=args.max_iterations, t_record=0.0, throw=False)
     start = time.perf_counter()
     fast = wave.find_wave_speed(axon, **options)  # validates the axon before compiling
-    slow = wave.find_wave_speed(axon, branch="slow", **options)
+    front = wave.find_wave_speed(axon, branch="train_front", **options)
+    slow = None
+    if args.slow:
+        from . import pulses
+
+        if not float(axon.membrane.temperature) > 6.3:
+            raise ValueError(f"--slow needs a temperature above 6.3 °C (the continuation starts from the fast pulse "
+                             f"there), got {float(axon.membrane.temperature):g} °C")
+        slow = pulses.slow_pulse(axon, throw=False)
     wall = time.perf_counter() - start
 
-    code, slow_code = int(fast.result), int(slow.result)
+    code, front_code = int(fast.result), int(front.result)
     result = {
         "pulse": code == results.SUCCESSFUL,
         "speed_m_per_s": float(fast.speed),
         "bracket_m_per_s": [float(b) for b in fast.bracket],
         "iterations": int(fast.iterations),
         "result": results.name(code),
-        "slow_speed_m_per_s": float(slow.speed),
-        "slow_bracket_m_per_s": [float(b) for b in slow.bracket],
-        "slow_result": results.name(slow_code),
+        "train_front_speed_m_per_s": float(front.speed),
+        "train_front_bracket_m_per_s": [float(b) for b in front.bracket],
+        "train_front_result": results.name(front_code),
         "wall_seconds_with_compile": wall,
     }
+    if slow is not None:
+        result.update({"slow_pulse_speed_m_per_s": float(slow.speed), "slow_pulse_peak_mV": float(slow.peak_v),
+                       "slow_pulse_width_ms": float(slow.width), "slow_pulse_result": results.name(int(slow.result))})
     if code:
         result["speed_m_per_s_reason"] = results.message(code)
-    if slow_code:
-        result["slow_speed_m_per_s_reason"] = results.message(slow_code)
+    if front_code:
+        result["train_front_speed_m_per_s_reason"] = results.message(front_code)
     if args.json:
         print(json_text(result))
     elif code:
@@ -205,8 +220,14 @@ def _run_speed(args) -> int:
     else:
         print(f"speed: {result['speed_m_per_s']:.12f} m/s  (bracket {result['bracket_m_per_s'][0]:.15g} – "
               f"{result['bracket_m_per_s'][1]:.15g}, {result['iterations']} iterations)")
-        slow_text = f"{result['slow_speed_m_per_s']:.12f} m/s" if not slow_code else results.message(slow_code)
-        print(f"slow root of the shooting (the unstable branch; not checked to return to rest): {slow_text}")
+        front_text = (f"{result['train_front_speed_m_per_s']:.12f} m/s" if not front_code
+                      else results.message(front_code))
+        print(f"second root of the shooting (a front from rest onto a wave train, not a pulse): {front_text}")
+        if slow is not None:
+            slow_text = (f"{result['slow_pulse_speed_m_per_s']:.10f} m/s, peak {result['slow_pulse_peak_mV']:.3f} mV, "
+                         f"width {result['slow_pulse_width_ms']:.3f} ms" if not int(slow.result)
+                         else results.message(int(slow.result)))
+            print(f"slow (unstable) pulse: {slow_text}")
     return 3 if code else 0
 
 

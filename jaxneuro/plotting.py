@@ -123,10 +123,12 @@ def cable_versus_wave_figure(result):
 
 
 def speed_temperature_figure(result):
-    """Fast and slow pulse speeds against temperature, meeting where propagation fails."""
+    """The fast pulse's speed against temperature up to where propagation fails, and the
+    shooting's second root (a front from rest onto a wave train, not a pulse)."""
     fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
     ax.plot(result.temperatures, result.fast, "o-", ms=3, label="fast (stable) pulse")
-    ax.plot(result.temperatures, result.slow, "s-", ms=3, label="slow (unstable) pulse")
+    ax.plot(result.temperatures, result.train_front, "s--", ms=3, color="0.5",
+            label="front onto a wave train (shooting's 2nd root)")
     failure = result.failure
     ax.axvline(float(failure.temperature), color="k", ls=":", lw=1)
     ax.plot([float(failure.temperature)], [float(failure.speed)], "k*", ms=10,
@@ -365,4 +367,44 @@ def fit_figure(result, recording, prediction, band=None, *, axes=None):
     data_ax.set_ylabel({"TraceRecording": r"$\Delta V_m$ (mV)", "WaveformRecording": r"$\Phi_e$ (µV)"}.get(
         type(recording).__name__, "speed (m/s)"))
     data_ax.legend(fontsize=7)
+    return fig
+
+
+def pulse_branch_figure(branch, *, train_front=None, ax=None):
+    """Speed of the solitary pulses against the continuation parameter: the fast (stable) and
+    slow (unstable) sides of a :class:`jaxneuro.pulses.PulseBranch`, the fold marked; optionally
+    the shooting's second root ``train_front = (temperatures, speeds)`` for comparison.
+
+    Returns the Figure (``ax``'s when given)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 4), constrained_layout=True)
+    fast, slow = branch.fast, ~branch.fast
+    ax.plot(branch.values[fast], branch.speed[fast], "-", color="tab:blue", label="fast pulse (stable)")
+    ax.plot(branch.values[slow], branch.speed[slow], "-", color="tab:red", label="slow pulse (unstable)")
+    if np.isfinite(branch.fold_value):
+        ax.plot([branch.fold_value], [branch.fold_speed], "k*", ms=10,
+                label=f"fold: {branch.fold_value:.4f}, {branch.fold_speed:.3f} m/s")
+    if train_front is not None:
+        ax.plot(*train_front, "--", color="0.5", lw=1, label="shooting's 2nd root (front onto a wave train)")
+    unit = " (°C)" if branch.parameter == "temperature" else ""
+    ax.set_xlabel(f"{branch.parameter}{unit}")
+    ax.set_ylabel("Speed (m/s)")
+    ax.set_title("Solitary pulses by continuation (boundary-value problem)", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def dispersion_figure(curves, *, pulse_speeds=None, ax=None):
+    """Speed against period of wave trains (:class:`jaxneuro.pulses.Dispersion`, one or many):
+    the fast side solid, the slow side dashed; the solitary pulses' speeds as dotted lines."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 4), constrained_layout=True)
+    for i, curve in enumerate(curves if isinstance(curves, (list, tuple)) else [curves]):
+        color = f"C{i}"
+        ax.plot(curve.period[curve.fast], curve.speed[curve.fast], "-", color=color, label=f"{curve.temperature:g} °C")
+        ax.plot(curve.period[~curve.fast], curve.speed[~curve.fast], "--", color=color)
+        ax.axhline(curve.pulse_speed, color=color, ls=":", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("Period (ms)")
+    ax.set_ylabel("Speed (m/s)")
+    ax.set_title("Wave trains: dispersion (dotted: the solitary pulse)", fontsize=10)
+    ax.legend(fontsize=8)
     return fig

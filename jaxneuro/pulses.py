@@ -42,7 +42,8 @@ from .cable import Axon, diffusion_coefficient
 
 Array = jax.Array
 
-__all__ = ["PARAMETERS", "Pulse", "PulseBranch", "continue_pulses", "slow_pulse", "solve_pulse"]
+__all__ = ["PARAMETERS", "Dispersion", "Pulse", "PulseBranch", "continue_pulses", "dispersion_curve", "slow_pulse",
+           "solve_pulse"]
 
 #: Length (ms) of the interval before the upstroke and after it, at 18.5 °C; scaled by the
 #: rates' Q10 factor at other temperatures (at 6.3 °C the slowest decay of rest, 0.12/ms,
@@ -147,6 +148,7 @@ class _Config(NamedTuple):
     kind: str  # "pulse" | "train"
     free: tuple
     max_iterations: int
+    profile_weight: float = 1.0  # of the profile against the parameters in the arclength norm
 
 
 def _weights(mesh):
@@ -173,7 +175,7 @@ def _boundary_and_global(x, theta, mesh, fixed, anchor: _Anchor, config: _Config
     w = _weights(mesh)
     rows = [jnp.sum(w[:, None] * (x[:, :5] - anchor.reference) * anchor.reference_slope)]
     if len(config.free) == 2:
-        rows.append(jnp.sum(w[:, None] * (x - anchor.predicted_x) * anchor.tangent_x)
+        rows.append(config.profile_weight * jnp.sum(w[:, None] * (x - anchor.predicted_x) * anchor.tangent_x)
                     + jnp.sum((theta - anchor.predicted_theta) * anchor.tangent_theta))
     return left(x[0], theta, fixed, config.free), right(x[-1], theta, fixed, config.free), jnp.stack(rows)
 
@@ -196,7 +198,7 @@ def _jacobian(x, theta, mesh, fixed, anchor, config: _Config, rhs) -> bvp.Border
     g_rows = [jnp.zeros_like(x).at[:, :5].set(w[:, None] * anchor.reference_slope)]
     g_theta = [jnp.zeros(len(free), x.dtype)]
     if len(free) == 2:
-        g_rows.append(w[:, None] * anchor.tangent_x)
+        g_rows.append(config.profile_weight * w[:, None] * anchor.tangent_x)
         g_theta.append(anchor.tangent_theta)
     return bvp.Bordered(jl[0], jl[1], rhs[0], a, b, c, rhs[1], jr[0], jr[1], rhs[2], jnp.stack(g_rows, axis=1),
                         jnp.stack(g_theta), rhs[3])
@@ -242,7 +244,7 @@ def _tangent(x, theta, mesh, fixed, anchor, config: _Config):
     f = _residual(x, theta, mesh, fixed, anchor, config)
     rhs = tuple(jnp.zeros_like(part) for part in f[:3]) + (jnp.zeros_like(f[3]).at[-1].set(1.0),)
     tx, tt = bvp.solve_bordered_traced(_jacobian(x, theta, mesh, fixed, anchor, config, rhs))
-    norm = jnp.sqrt(jnp.sum(_weights(mesh)[:, None] * tx * tx) + jnp.sum(tt * tt))
+    norm = jnp.sqrt(config.profile_weight * jnp.sum(_weights(mesh)[:, None] * tx * tx) + jnp.sum(tt * tt))
     return tx / norm, tt / norm
 
 
@@ -741,7 +743,7 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
     through the fold where it meets the slow pulse and back down the slow branch to the
     axon's temperature; the point there is solved with the temperature fixed, then again on a
     mesh equidistributed on it (n_intervals).  Not the shooting's second root
-    (:func:`jaxneuro.wave.find_wave_speed` with ``branch="slow"``, 5.5445 m/s at 18.5 °C
+    (:func:`jaxneuro.wave.find_wave_speed` with ``branch="train_front"``, 5.5445 m/s at 18.5 °C
     against this pulse's 5.6268 m/s), whose trajectory leaves rest and settles on a wave train.  A host-side driver (one compiled corrector, one compiled
     final solve).
 
@@ -790,3 +792,137 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
                         max_iterations=int(max_iterations))
     _raise(pulse.result, "slow pulse (boundary-value problem)", throw)
     return pulse
+
+
+# ----------------------------------------------------------------------------------------
+# Wave trains and the dispersion curve.
+
+
+class Dispersion(NamedTuple):
+    """Periodic travelling waves (wave trains) along their branch (host arrays).
+
+    Attributes:
+        temperature: °C.
+        period: temporal period at a point of the axon (ms).
+        speed: speed of the train (m/s).
+        wavelength: speed × period (mm).
+        peak_v: highest V of a train (mV from rest).
+        fast: True on the fast side of the fold in period (the branch that becomes the fast
+            solitary pulse as the period grows), False beyond it.
+        pulse_speed: the solitary fast pulse's speed the curve starts from (m/s).
+        min_period: the shortest period on the branch (ms; at its fold, to the step size).
+        result: int32 code of the walk (``SUCCESSFUL``, or why it stopped early).
+    """
+
+    temperature: float
+    period: np.ndarray
+    speed: np.ndarray
+    wavelength: np.ndarray
+    peak_v: np.ndarray
+    fast: np.ndarray
+    pulse_speed: float
+    min_period: float
+    result: int
+
+
+#: Weight of a train's profile (mean square over the mesh, mV²) against the speed (m/s) and
+#: period (ms) in the arclength norm.
+_TRAIN_PROFILE_WEIGHT = 1e-3
+
+
+def _remesh(mesh, x, theta, tangent_x, fixed, config: _Config, n_intervals: int):
+    """A new mesh equidistributed on the train's V', the state moved onto it (cubic Hermite),
+    the tangent's profile too (linear: it only steers the next prediction)."""
+    slope = _slopes(x, theta, mesh, fixed, config)
+    new_mesh = _equidistribute(mesh, slope[:, 0], n_intervals)
+    new_x = _hermite(mesh, x, slope, new_mesh)
+    new_t = jax.vmap(lambda column: jnp.interp(new_mesh, mesh, column), in_axes=1, out_axes=1)(tangent_x)
+    return new_mesh, new_x, new_t
+
+
+_remesh_jit = jax.jit(_remesh, static_argnames=("config", "n_intervals"))
+
+
+def dispersion_curve(axon: Axon = Axon(), *, min_period: float = 2.0, max_points: int = 60,
+                     n_intervals: int = 1000, ds: float = 0.5, ds_max: float = 4.0, tol: float = 1e-11,
+                     max_iterations: int = 12) -> Dispersion:
+    """Speed against period of the axon's wave trains, by continuation from the solitary pulse.
+
+    The fast pulse (:func:`solve_pulse`) on its interval of length P0 = 54/φ ms (φ the rates'
+    Q10 factor relative to 18.5 °C) is, to ~1e-7 mV, a wave train of period P0: periodic
+    boundary conditions (the state at s = 0 carried to s = 1 as a constant part of an augmented
+    state), a phase condition, and pseudo-arclength continuation in (speed, period) towards
+    shorter periods, through the fold at the shortest period and back along the slow side,
+    until ``max_points`` or the period leaves [min_period, P0].  The mesh (in s = z / P) is
+    equidistributed on every new train.  A host-side driver: one compiled corrector, tangent
+    and remeshing per mesh size.
+
+    Args:
+        axon: one axon (its temperature, °C, is the curve's).
+        min_period: the walk stops below this period (ms).
+        max_points: most trains on the curve (the pulse's included).
+        n_intervals: mesh intervals.
+        ds, ds_max: first and largest arclength step (mean square over the mesh for the
+            profile, plain for speed m/s and period ms).
+        tol, max_iterations: Newton's, as in :func:`solve_pulse`.
+
+    Returns:
+        A :class:`Dispersion`.
+    """
+    axon = _check_one_axon(axon, "dispersion_curve")
+    validation.check_number("min_period", min_period, positive=True, scalar=True, unit="ms")
+    validation.check_integer("max_points", max_points, minimum=2)
+    validation.check_number("ds", ds, positive=True, scalar=True)
+    validation.check_number("ds_max", ds_max, positive=True, scalar=True)
+    _check_solver_options(tol, n_intervals, max_iterations)
+    n = int(n_intervals)
+    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=n, max_iterations=int(max_iterations))
+    results.raise_if_failed(pulse.result, "the fast pulse the dispersion curve starts from")
+    z = pulse.z
+    period0 = z[-1] - z[0]
+    mesh = (z - z[0]) / period0
+    profile = wave._flat(pulse.profile)
+    x = jnp.concatenate([profile, jnp.broadcast_to(profile[0], profile.shape)], axis=1)
+    fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
+    # The profile in s = z/P changes wholesale with P (the pulse moves and shrinks in s): it
+    # weighs little in the arclength, or the steps in period would be tiny.
+    config = _Config("train", ("speed", "period"), int(max_iterations), _TRAIN_PROFILE_WEIGHT)
+    tol = jnp.asarray(tol, float)
+
+    def anchor(x, theta, px, pt, tx, tt):
+        slope = _slopes_jit(x, theta, mesh, fixed, config=config)[:, :5]
+        return _Anchor(x[:, :5], slope, px, pt, tx, tt)
+
+    theta = jnp.stack([pulse.speed, period0])
+    # The first tangent, towards shorter periods.
+    tx, tt = _tangent_jit(x, theta, mesh, fixed, anchor(x, theta, x, theta, jnp.zeros_like(x), jnp.asarray([0.0, -1.0])),
+                          config=config)
+    points = [(float(theta[1]), float(theta[0]), float(pulse.peak_v))]
+    slopes_of_period = [float(tt[1])]
+    step, code = float(ds), results.SUCCESSFUL
+    while len(points) < int(max_points):
+        px, pt = x + step * tx, theta + step * tt
+        out = _solve_jit(px, pt, mesh, fixed, anchor(x, theta, px, pt, tx, tt), tol, config=config)
+        if int(out.result) != results.SUCCESSFUL:
+            step *= 0.5
+            if step < float(ds) * 1e-3:
+                code = int(out.result)
+                break
+            continue
+        new_tx, new_tt = _tangent_jit(out.x, out.theta, mesh, fixed,
+                                      anchor(out.x, out.theta, out.x, out.theta, tx, tt), config=config)
+        mesh, x, tx = _remesh_jit(mesh, out.x, out.theta, new_tx, fixed, config=config, n_intervals=n)
+        theta, tt = out.theta, new_tt
+        z_nodes = mesh * theta[1]
+        peak = float(_peak_and_width(z_nodes, x[:, 0], x[:, 1])[0])
+        points.append((float(theta[1]), float(theta[0]), peak))
+        slopes_of_period.append(float(tt[1]))
+        if int(out.iterations) <= 3:
+            step = min(step * 1.5, float(ds_max))
+        if not float(min_period) <= float(theta[1]) <= float(period0) + 1e-9:
+            break
+    period, speed, peak = (np.array(column) for column in zip(*points))
+    turned = np.cumsum(np.sign(slopes_of_period) != np.sign(slopes_of_period[0])) > 0
+    temperature = float(axon.membrane.temperature)
+    return Dispersion(temperature, period, speed, speed * period * 1e-3, peak, ~turned, float(pulse.speed),
+                      float(period.min()), int(code))

@@ -200,16 +200,18 @@ def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0,
 class SpeedTemperature(NamedTuple):
     temperatures: np.ndarray  # °C
     fast: np.ndarray  # m/s, NaN where no pulse
-    slow: np.ndarray  # m/s, NaN where no pulse
+    train_front: np.ndarray  # m/s: the shooting's second root, a front onto a wave train (not a pulse)
     failure: object  # wave.PropagationFailure
     wall_seconds: float  # the two vmapped 64-point curves, compilation included
     fast_result: np.ndarray = None  # result code per temperature (jaxneuro.results)
-    slow_result: np.ndarray = None
+    train_front_result: np.ndarray = None
 
 
 def speed_temperature(points: int = 64) -> SpeedTemperature:
-    """Fast and slow pulse speeds from 6.3 to 36 °C (one vmapped call per branch) and the
-    temperature where they meet (Cooley–Dodge axon, notebook β_m)."""
+    """The fast pulse's speed and the shooting's second root (a front from rest onto a wave
+    train, not a pulse: see :mod:`jaxneuro.pulses` for the slow pulse) from 6.3 to 36 °C (one
+    vmapped call each), and the temperature above which no pulse propagates (Cooley–Dodge
+    axon, notebook β_m)."""
     from . import wave
 
     axon = cable.cooley_dodge_axon()
@@ -218,12 +220,12 @@ def speed_temperature(points: int = 64) -> SpeedTemperature:
     start = time.perf_counter()
     # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
     fast = wave.find_wave_speed(batch, t_record=0.0, throw=False)
-    # The slow pulse at low temperature takes long to run away either side of its speed.
-    slow = wave.find_wave_speed(batch, branch="slow", t_stop=120.0, t_record=0.0, throw=False)
+    # The train front at low temperature takes long to run away either side of its speed.
+    front = wave.find_wave_speed(batch, branch="train_front", t_stop=120.0, t_record=0.0, throw=False)
     wall = time.perf_counter() - start
     failure = wave.propagation_failure(axon, atol=0.005)
-    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(slow.speed), failure, wall,
-                            np.asarray(fast.result), np.asarray(slow.result))
+    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(front.speed), failure, wall,
+                            np.asarray(fast.result), np.asarray(front.result))
 
 
 # ----------------------------------------------------------------------------------------
@@ -494,14 +496,14 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
             f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
         save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
 
-        log("[6/8] speed vs temperature: fast and slow pulses, propagation failure")
+        log("[6/8] speed vs temperature: fast pulse, train front, propagation failure")
         from .results import name as result_name
 
         st = speed_temperature()
         summary["speed_temperature"] = {
-            "temperatures": st.temperatures, "fast": st.fast, "slow": st.slow,
+            "temperatures": st.temperatures, "fast": st.fast, "train_front": st.train_front,
             "fast_result": [result_name(c) for c in st.fast_result],
-            "slow_result": [result_name(c) for c in st.slow_result],
+            "train_front_result": [result_name(c) for c in st.train_front_result],
             "failure_temperature": float(st.failure.temperature),
             "failure_bracket": [float(t) for t in st.failure.bracket],
             "speed_at_failure": float(st.failure.speed),

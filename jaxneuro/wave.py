@@ -20,7 +20,7 @@ Contents:
 :func:`find_wave_speed`            the pulse speed (m/s) to a relative bracket ``rtol``, its
                                    bracket, result code and the pulse (:class:`WaveSpeed`)
 :func:`wave_speed`                 the same speed as a differentiable function (``jax.grad``)
-:func:`propagation_failure`        the temperature (°C) where the fast and slow pulses meet
+:func:`propagation_failure`        the temperature (°C) above which the fast pulse is gone
                                    and vanish (host-side driver, :class:`PropagationFailure`)
 :func:`divergence_direction`       which way V runs away at one trial speed
                                    (:class:`Divergence`)
@@ -72,9 +72,10 @@ __all__ = [
     "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed",
 ]
 
-#: The two roots of the shooting: ``"fast"`` (the stable pulse) and ``"slow"`` (the lower speed
-#: where the divergence direction flips; not checked to return to rest, see :func:`find_wave_speed`).
-BRANCHES = ("fast", "slow")
+#: The two roots of the shooting: ``"fast"`` (the stable pulse) and ``"train_front"`` (the lower
+#: speed where the divergence direction flips: not a pulse but a front from rest onto a periodic
+#: wave train, see :func:`find_wave_speed`; the slow *pulse* is :func:`jaxneuro.pulses.slow_pulse`).
+BRANCHES = ("fast", "train_front")
 #: Integrators of the shooting: RK4, or RK4-started Adams–Bashforth 5 (the notebook's).
 SOLVERS = integrators.SOLVERS
 
@@ -359,7 +360,7 @@ def _bracket(axon, lin, start, numeric: _Numeric, solver: str):
     flips = (below == -1) & (above == 1)
     i = (_GRID_POINTS - 2) - jnp.argmax(flips[::-1])
     fast = (speeds[i], speeds[i + 1], jnp.any(flips))
-    # Slow: the lowest flip from +1 to -1 (on the first grid: the slow branch never shifts).
+    # Train front: the lowest flip from +1 to -1 (on the first grid: it never shifts).
     flips = (below == 1) & (above == -1)
     i = jnp.argmax(flips)
     slow = (speeds[i], speeds[i + 1], jnp.any(flips))
@@ -504,6 +505,9 @@ def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sectio
     _check_start(start)
     if start is not None:
         shape = validation.batch_shape(("axon", axon), ("start", start))
+    if branch == "slow":
+        raise ValueError('branch "slow" is no more: the shooting\'s second root is a front from rest onto a wave '
+                         'train, branch="train_front"; the slow solitary pulse is jaxneuro.pulses.slow_pulse')
     validation.check_choice("branch", branch, BRANCHES)
     _check_numbers(dt, t_stop, amplitude, solver)
     validation.check_number("rtol", rtol, positive=True, scalar=True, upper=0.5)
@@ -601,12 +605,14 @@ def find_wave_speed(
             run needed), or a :class:`WaveState` such as a cable's state at some time and place
             (the notebook's method; W = ∂V/∂t there, mV/ms).
         branch: ``"fast"``: the stable pulse (the highest speed where the divergence direction
-            flips from down (-1) to up (+1)).  ``"slow"``: the lowest speed where it flips the
-            other way, from up (+1) below it to down (-1) above it, on the first grid.  That is
-            a root of the shooting, not necessarily a pulse: the trajectory there is *not*
-            checked to return to rest (for Cooley–Dodge at 18.5 °C, 5.5445 m/s, it settles on a
-            periodic train of 31.7 mV humps and never returns); the returned ``trajectory``
-            shows what it does.
+            flips from down (-1) to up (+1)).  ``"train_front"``: the lowest speed where it flips
+            the other way, from up (+1) below it to down (-1) above it, on the first grid.  It is
+            not a pulse: the trajectory there leaves rest and settles on a periodic wave train
+            (Cooley–Dodge at 18.5 °C: 5.5445 m/s; a first 17.5 mV hump, then humps of 31.7 mV
+            every 3.27 ms that never return to rest), a front from rest onto the train of that
+            speed on the dispersion curve (:func:`jaxneuro.pulses.dispersion_curve`).  The slow,
+            unstable solitary pulse is :func:`jaxneuro.pulses.slow_pulse` (5.6268 m/s there).
+            (``"slow"``, this root's former name, is refused with a pointer to both.)
         dt: integration step in z (ms).
         t_stop: longest integration (ms) before a trajectory counts as not running away.
         solver: ``"rk4"`` or ``"ab5"`` (RK4-started Adams–Bashforth 5, as the notebook).
@@ -991,7 +997,9 @@ def speed_estimate(axon: Axon = Axon()) -> Array:
 
 
 class PropagationFailure(NamedTuple):
-    """The fold where the fast and slow pulses merge and vanish as temperature rises.
+    """The temperature above which the shooting finds no fast pulse: the fold where the fast
+    and slow pulses merge and vanish (:func:`jaxneuro.pulses.continue_pulses` finds the same
+    fold, 33.67069 °C for Cooley–Dodge, by continuation).
 
     Attributes:
         temperature: the fold temperature (°C), midpoint of ``bracket``; NaN on failure.
@@ -1002,7 +1010,7 @@ class PropagationFailure(NamedTuple):
         result: int32 code: ``SUCCESSFUL``; ``NO_BRACKET`` (no fold inside ``temperatures``,
             or the ends of the bisection do not bracket one: at the last scanned temperature
             with a pulse no speed within ±25 % of the centre lies between the two pulses, or
-            one still does at the next); ``NO_PULSE`` (the slow pulse could not be bracketed
+            one still does at the next); ``NO_PULSE`` (the train front could not be bracketed
             next to the fold: raise ``t_stop``); ``MAX_ITERATIONS``; a code of the resting
             potential's Newton iteration where it did not converge.
     """
@@ -1092,7 +1100,7 @@ def propagation_failure(
     Raises:
         ValueError: bad input, before anything is compiled.
         jaxneuro.results.NumericalError: (``throw=True``) no fold inside ``temperatures``, or
-            the slow pulse or the bisection failed.
+            the train front or the bisection failed.
     """
     if _check_axon(axon) != ():
         raise ValueError("propagation_failure takes one axon (no batch leaves)")
@@ -1128,7 +1136,7 @@ def propagation_failure(
     slow = _search_one(_with_temperature(axon, jnp.asarray(t_exists)), None, numeric._replace(branch=jnp.asarray(1, jnp.int32)),
                        config=search)
     if not np.isfinite(float(slow.bracket[0])):
-        return failed(results.NO_PULSE, f"the slow pulse could not be bracketed at {t_exists} °C; raise t_stop")
+        return failed(results.NO_PULSE, f"the train front could not be bracketed at {t_exists} °C; raise t_stop")
     centre = np.sqrt(np.mean(np.asarray(fast.bracket)[i]) * np.mean(np.asarray(slow.bracket)))
     t_fails = temperatures[i + 1]
     out = _failure(axon, jnp.asarray(t_exists), jnp.asarray(t_fails), centre, numeric,

@@ -91,7 +91,7 @@ def test_slow_pulse_returns_to_rest_and_is_not_the_shooting_root():
 def test_the_shooting_slow_root_settles_on_a_wave_train():
     """The second root of the shooting (5.5445 m/s at 18.5 °C) is not a pulse: after a first
     17.5 mV hump its trajectory settles on humps of 31.7 mV every 3.27 ms and stays > 0.3 mV."""
-    shot = wave.find_wave_speed(AXON, branch="slow", dt=1e-3, t_record=30.0, every=1)
+    shot = wave.find_wave_speed(AXON, branch="train_front", dt=1e-3, t_record=30.0, every=1)
     z, v = np.asarray(shot.z), np.asarray(shot.trajectory.v)
     finite = np.isfinite(v)
     peaks = np.where((v[1:-1] > v[:-2]) & (v[1:-1] >= v[2:]) & finite[1:-1])[0] + 1
@@ -102,6 +102,19 @@ def test_the_shooting_slow_root_settles_on_a_wave_train():
     assert v[late].min() > 0.3
 
 
+def test_dispersion_curve_starts_on_the_pulse_and_turns_at_a_shortest_period():
+    """Wave trains from the solitary pulse (period 54 ms at 18.5 °C) towards shorter periods: the
+    speed stays the pulse's to 1e-5 while the period is long (the tail has decayed), and the curve
+    turns at a shortest period of ~2.46 ms (coarse steps here; the benchmark walks it finely)."""
+    curve = pulses.dispersion_curve(AXON, max_points=12, n_intervals=600, ds=2.0, ds_max=20.0)
+    assert curve.result == results.SUCCESSFUL
+    assert curve.period[0] == pytest.approx(54.0) and curve.speed[0] == pytest.approx(curve.pulse_speed, rel=1e-9)
+    long = curve.period > 25.0
+    assert long.sum() >= 3 and np.all(np.abs(curve.speed[long] / curve.pulse_speed - 1.0) < 1e-5)
+    assert np.all(np.diff(curve.period[curve.fast]) < 0)
+    np.testing.assert_allclose(curve.wavelength, curve.speed * curve.period * 1e-3)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: pulses.solve_pulse(AXON._replace(radius=jnp.array([200.0, 238.0]))), "one axon"),
     (lambda: pulses.solve_pulse(AXON, n_intervals=3), "n_intervals"),
@@ -110,6 +123,8 @@ def test_the_shooting_slow_root_settles_on_a_wave_train():
     (lambda: pulses.continue_pulses(AXON, lower=30.0, upper=20.0), "lower"),
     (lambda: pulses.continue_pulses(AXON, direction=0), "direction"),
     (lambda: pulses.slow_pulse(at(18.5), start=20.0), "start"),
+    (lambda: pulses.dispersion_curve(AXON, min_period=-1.0), "min_period"),
+    (lambda: pulses.dispersion_curve(AXON, max_points=1), "max_points"),
 ])
 def test_bad_input_is_refused_before_compiling(call, message):
     with pytest.raises(ValueError, match=message):

@@ -66,7 +66,7 @@ def test_speed_converges_at_fourth_order_in_dt(cd_speed):
 
 def test_numeric_options_do_not_recompile():
     wave.find_wave_speed(AXON, **CHEAP)
-    changes = [dict(rtol=1e-6), dict(branch="slow"), dict(t_stop=30.0), dict(amplitude=2e-4),
+    changes = [dict(rtol=1e-6), dict(branch="train_front"), dict(t_stop=30.0), dict(amplitude=2e-4),
                dict(dt=0.008, t_record=0.8)]
     for change in changes:
         _, compiles = count_compiles(lambda: wave.find_wave_speed(AXON, throw=False, **{**CHEAP, **change}))
@@ -175,7 +175,7 @@ def test_multisection_finds_the_same_speed_in_fewer_iterations():
 
 
 def test_slow_pulse_is_slower_and_also_a_root(cd_speed):
-    slow = wave.find_wave_speed(AXON, branch="slow", t_record=0.0)
+    slow = wave.find_wave_speed(AXON, branch="train_front", t_record=0.0)
     assert int(slow.result) == results.SUCCESSFUL and float(slow.speed) == pytest.approx(5.5445, abs=5e-5)
     lo, hi = map(float, slow.bracket)
     assert int(wave.divergence_direction(AXON, lo).direction) == 1
@@ -347,7 +347,21 @@ def test_cli_speed_json(capsys):
     assert out["pulse"] and out["result"] == "successful"
     assert out["speed_m_per_s"] == pytest.approx(18.7288787277, rel=1e-10)
     assert out["bracket_m_per_s"][0] <= out["speed_m_per_s"] <= out["bracket_m_per_s"][1]
-    assert 5.0 < out["slow_speed_m_per_s"] < 6.0 and out["slow_result"] == "successful"
+    assert 5.0 < out["train_front_speed_m_per_s"] < 6.0 and out["train_front_result"] == "successful"
+
+
+def test_cli_speed_slow_pulse(capsys):
+    """--slow: the slow pulse near the fold (33 °C: a short continuation from 6.3 °C)."""
+    assert main(["speed", "--json", "--slow", "--temperature", "33"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["slow_pulse_result"] == "successful"
+    assert out["slow_pulse_speed_m_per_s"] < out["speed_m_per_s"]
+    assert out["slow_pulse_peak_mV"] > 0 and out["slow_pulse_width_ms"] > 0
+
+
+def test_branch_slow_is_refused_with_a_pointer():
+    with pytest.raises(ValueError, match="train_front.*slow_pulse"):
+        wave.find_wave_speed(AXON, branch="slow")
 
 
 def test_cli_speed_without_pulse_is_exit_code_3(capsys):
@@ -358,7 +372,8 @@ def test_cli_speed_without_pulse_is_exit_code_3(capsys):
 
 @pytest.mark.parametrize("argv", [["--radius", "0"], ["--dt", "-1"], ["--dt", "50"], ["--t-stop", "0"],
                                   ["--rtol", "0"], ["--sections", "0"], ["--temperature", "-300"],
-                                  ["--temperature", "1e6"], ["--amplitude", "nan"], ["--gNa", "inf"]])
+                                  ["--temperature", "1e6"], ["--amplitude", "nan"], ["--gNa", "inf"],
+                                  ["--slow", "--temperature", "5"]])
 def test_cli_speed_bad_input(argv, capsys):
     start = time.perf_counter()
     assert main(["speed", *argv]) == 2

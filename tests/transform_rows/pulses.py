@@ -55,6 +55,9 @@ ROWS = [
 ]
 
 HOST_SIDE = {
+    "pulses.dispersion_curve": "a host-side driver: pseudo-arclength continuation of wave trains in (speed, period) "
+                               "with a new mesh after every step, decided on the host; each step is one compiled "
+                               "corrector, tangent and remeshing (cached per mesh size)",
     "pulses.continue_pulses": "a host-side driver: the arclength step, its halving on failure and the fold's "
                               "secant refinement are decided on the host; each step is one compiled corrector "
                               "(cached per mesh size and parameter)",
