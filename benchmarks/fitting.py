@@ -22,14 +22,11 @@ Sections (each prints a table; all results, with the device, versions and date, 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import platform
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jax
 
@@ -39,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402
 from jaxneuro import fitting, recordings  # noqa: E402
-from jaxneuro.output import json_text  # noqa: E402
+from timing import environment, merge_results  # noqa: E402
 
 SECTIONS = ("cost", "memory", "methods", "calibration", "mismatch", "extracellular", "speeds")
 TRUTH = {"radius": 238.0, "temperature": 18.5, "gNa": 120.0}
@@ -267,19 +264,12 @@ def main() -> int:
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
-    out = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "device": str(jax.devices()[0]),
-           "cpu": platform.processor() or platform.machine(), "jax": jax.__version__, "jaxneuro": jn.__version__,
-           "python": platform.python_version()}
+    out = environment()
     for section in chosen:
         start = time.perf_counter()
         out[section] = calibration(args.seeds) if section == "calibration" else globals()[section]()
         out[section]["section_wall_s"] = time.perf_counter() - start
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(path.read_text()) if path.exists() else {}
-    existing.update(out)
-    path.write_text(json_text(existing, indent=2))
-    print(f"\nwrote {path}")
+    merge_results(args.out, out)
     return 0
 
 

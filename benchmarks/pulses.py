@@ -24,9 +24,6 @@ With --figures DIR the speed-temperature and dispersion figures are written ther
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import platform
 import time
 from pathlib import Path
 
@@ -38,7 +35,7 @@ import numpy as np  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402
 from jaxneuro import pulses, results, wave  # noqa: E402
-from jaxneuro.output import json_text  # noqa: E402
+from timing import environment, merge_results  # noqa: E402
 
 SECTIONS = ("mesh", "fold", "slow", "dispersion")
 AXON = jn.cooley_dodge_axon()
@@ -129,7 +126,8 @@ def slow() -> dict:
         t0 = time.perf_counter()
         pulse = pulses.slow_pulse(at(temperature), start=start)
         wall = time.perf_counter() - t0
-        root = float(wave.find_wave_speed(at(temperature), branch="train_front", dt=1e-3, t_record=0).speed)
+        root = float(wave.find_wave_speed(at(temperature), branch="train_front", dt=1e-3, t_stop=120.0, t_record=0,
+                                          throw=False).speed)
         ends = (float(pulse.profile.v[0]) - rest, float(pulse.profile.v[-1]) - rest)
         rows.append((temperature, f"{float(pulse.speed):.8f}", f"{float(pulse.peak_v):.4f}", f"{float(pulse.width):.4f}",
                      f"{float(pulse.residual):.1e}", f"{ends[0]:+.1e} / {ends[1]:+.1e}", f"{root:.6f}", f"{wall:.1f}"))
@@ -154,7 +152,8 @@ def dispersion() -> dict:
                                         min_period=1.0)
         curves.append(curve)
         slow_side = ~curve.fast
-        front = float(wave.find_wave_speed(at(temperature), branch="train_front", dt=1e-3, t_record=0).speed)
+        front = float(wave.find_wave_speed(at(temperature), branch="train_front", dt=1e-3, t_stop=120.0, t_record=0,
+                                           throw=False).speed)
         # Period at the train front's speed on the slow side (cubic through the 4 nearest points).
         order = np.argsort(np.abs(curve.speed[slow_side] - front))[:4]
         period_at_front = (float(np.polyval(np.polyfit(curve.speed[slow_side][order], curve.period[slow_side][order], 3),
@@ -189,9 +188,7 @@ def main() -> int:
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
-    out = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "device": str(jax.devices()[0]),
-           "cpu": platform.processor() or platform.machine(), "jax": jax.__version__, "jaxneuro": jn.__version__,
-           "python": platform.python_version()}
+    out = environment()
     objects = {}
     for section in chosen:
         start = time.perf_counter()
@@ -208,12 +205,7 @@ def main() -> int:
         if objects.get("dispersion") is not None:
             plotting.dispersion_figure(objects["dispersion"]).savefig(folder / "pulses_dispersion.png", dpi=120)
         print(f"figures in {folder}")
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(path.read_text()) if path.exists() else {}
-    existing.update(out)
-    path.write_text(json_text(existing, indent=2))
-    print(f"\nwrote {path}")
+    merge_results(args.out, out)
     return 0
 
 

@@ -38,3 +38,29 @@ def print_table(title: str, rows, footer: str, width: int = 54) -> None:
     for name, first, wall, note in rows:
         print(f"{name:{width}} {('-' if first is None else f'{first:.2f}'):>15} {wall * 1e3:>10.1f}  {note}")
     print(footer)
+
+
+def environment() -> dict:
+    """Where and when a benchmark ran: the header of every results file."""
+    import datetime
+
+    import jaxneuro
+
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "device": str(jax.devices()[0]),
+            "cpu": platform.processor() or platform.machine(), "jax": jax.__version__,
+            "jaxneuro": jaxneuro.__version__, "python": platform.python_version()}
+
+
+def merge_results(path, out: dict) -> None:
+    """Update the JSON results file ``path`` with ``out`` (sections not run are kept)."""
+    import json
+    from pathlib import Path
+
+    from jaxneuro.output import json_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    existing.update(out)
+    path.write_text(json_text(existing, indent=2))
+    print(f"\nwrote {path}")

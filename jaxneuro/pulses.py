@@ -31,7 +31,7 @@ from rest, temperatures in °C.  Everything runs in float64.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -583,28 +583,23 @@ class _Continuation:
 
 def _refine_fold(cont: _Continuation, point: _Point, ds: float, g0: float, g1: float, iterations=30):
     """The fold between ``point`` (σ = 0) and the step ``ds`` beyond it, where the tangent's
-    parameter component changes sign: secant (regula falsi, Illinois) iterations on σ."""
+    parameter component g(σ) changes sign: Illinois (modified regula falsi) iterations on σ,
+    each a corrector solve from ``point``.  Returns the point at the last σ."""
     a, b, ga, gb = 0.0, ds, g0, g1
     best = None
-    side = 0
     for _ in range(iterations):
-        sigma = b - gb * (b - a) / (gb - ga)
+        sigma = (a * gb - b * ga) / (gb - ga)
         new, _ = cont.step(point, sigma)
         if new is None:
             break
-        g = float(new.tangent_theta[1])
-        best = new
-        if abs(sigma - b) < 1e-12 * max(1.0, abs(ds)) or g == 0.0:
-            break
+        best, g = new, float(new.tangent_theta[1])
         if g * gb < 0:
             a, ga = b, gb
-            if side == -1:
-                gb *= 1.0  # noqa: PLW0127 (keeps Illinois symmetric)
-            side = -1
         else:
-            ga *= 0.5 if side == +1 else 1.0
-            side = +1
+            ga *= 0.5
         b, gb = sigma, g
+        if abs(b - a) < 1e-10 * abs(ds) or g == 0.0:
+            break
     return best
 
 
