@@ -151,13 +151,15 @@ def dispersion() -> dict:
         curve = pulses.dispersion_curve(at(temperature), max_points=90, n_intervals=800, ds_max=4.0,
                                         min_period=1.0)
         curves.append(curve)
-        slow_side = ~curve.fast
         front = float(wave.find_wave_speed(at(temperature), branch="train_front", dt=1e-3, t_stop=120.0, t_record=0,
                                            throw=False).speed)
-        # Period at the train front's speed on the slow side (cubic through the 4 nearest points).
-        order = np.argsort(np.abs(curve.speed[slow_side] - front))[:4]
-        period_at_front = (float(np.polyval(np.polyfit(curve.speed[slow_side][order], curve.period[slow_side][order], 3),
-                                            front)) if slow_side.sum() >= 4 else float("nan"))
+        # The train travelling at the train front's speed, on the slow side (18.5 °C only: ~1.5 min).
+        period_at_front = float("nan")
+        if temperature == 18.5:
+            train = pulses.wave_train(at(temperature), front, n_intervals=800, throw=False)
+            period_at_front = train.period
+            out["train_at_front_speed_18.5_degC"] = {"period_ms": train.period, "peak_mV": train.peak_v,
+                                                     "trough_mV": train.trough_v, "residual": train.residual}
         out[f"{temperature}_degC"] = {
             "period_ms": curve.period.tolist(), "speed_m_per_s": curve.speed.tolist(),
             "peak_mV": curve.peak_v.tolist(), "fast": curve.fast.tolist(), "pulse_speed_m_per_s": curve.pulse_speed,

@@ -408,3 +408,18 @@ def dispersion_figure(curves, *, pulse_speeds=None, ax=None):
     ax.set_title("Wave trains: dispersion (dotted: the solitary pulse)", fontsize=10)
     ax.legend(fontsize=8)
     return fig
+
+
+def pulse_profiles_figure(pulse_list, labels, *, ax=None):
+    """V (mV from rest) against z (ms) of :class:`jaxneuro.pulses.Pulse` profiles, each
+    shifted so that its peak is at z = 0, with speed and peak in the legend."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 4), constrained_layout=True)
+    for pulse, label in zip(pulse_list, labels):
+        z, v = np.asarray(pulse.z), np.asarray(pulse.profile.v)
+        ax.plot(z - z[np.argmax(v)], v, label=f"{label}: {float(pulse.speed):.4f} m/s, peak {float(pulse.peak_v):.2f} mV")
+    ax.set_xlim(-3, 12)
+    ax.set_xlabel("z = t - x/u (ms), from the peak")
+    ax.set_ylabel("V (mV from rest)")
+    ax.set_title(f"Solitary pulses at {float(pulse_list[0].temperature):g} °C (boundary-value problem)", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig

@@ -42,8 +42,8 @@ from .cable import Axon, diffusion_coefficient
 
 Array = jax.Array
 
-__all__ = ["PARAMETERS", "Dispersion", "Pulse", "PulseBranch", "continue_pulses", "dispersion_curve", "slow_pulse",
-           "solve_pulse"]
+__all__ = ["PARAMETERS", "Dispersion", "Pulse", "PulseBranch", "WaveTrain", "continue_pulses", "dispersion_curve",
+           "slow_pulse", "solve_pulse", "wave_train"]
 
 #: Length (ms) of the interval before the upstroke and after it, at 18.5 °C; scaled by the
 #: rates' Q10 factor at other temperatures (at 6.3 °C the slowest decay of rest, 0.12/ms,
@@ -838,6 +838,73 @@ def _remesh(mesh, x, theta, tangent_x, fixed, config: _Config, n_intervals: int)
 _remesh_jit = jax.jit(_remesh, static_argnames=("config", "n_intervals"))
 
 
+class _Walk(NamedTuple):
+    points: list  # (period ms, speed m/s, peak mV)
+    slopes_of_period: list  # the tangent's period component at each point
+    code: int
+    pulse: Pulse
+    mesh: Array  # the last train: mesh (s), state, (speed, period)
+    x: Array
+    theta: Array
+    fixed: _Fixed
+    anchor: object  # anchor(x, theta, px, pt, tx, tt) on the last mesh
+    config: _Config
+
+
+def _walk_trains(axon, n_intervals, tol, max_iterations, ds, ds_max, max_points, min_period, stop=None) -> _Walk:
+    """Continuation of wave trains from the solitary pulse towards shorter periods (see
+    :func:`dispersion_curve`); ``stop(speed, turned)`` may end it after a train."""
+    n = n_intervals
+    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=n, max_iterations=max_iterations)
+    results.raise_if_failed(pulse.result, "the fast pulse the dispersion curve starts from")
+    z = pulse.z
+    period0 = z[-1] - z[0]
+    mesh = (z - z[0]) / period0
+    profile = wave._flat(pulse.profile)
+    x = jnp.concatenate([profile, jnp.broadcast_to(profile[0], profile.shape)], axis=1)
+    fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
+    # The profile in s = z/P changes wholesale with P (the pulse moves and shrinks in s): it
+    # weighs little in the arclength, or the steps in period would be tiny.
+    config = _Config("train", ("speed", "period"), max_iterations, _TRAIN_PROFILE_WEIGHT)
+    tol = jnp.asarray(tol, float)
+
+    def anchor(x, theta, px, pt, tx, tt):
+        slope = _slopes_jit(x, theta, mesh, fixed, config=config)[:, :5]
+        return _Anchor(x[:, :5], slope, px, pt, tx, tt)
+
+    theta = jnp.stack([pulse.speed, period0])
+    # The first tangent, towards shorter periods.
+    tx, tt = _tangent_jit(x, theta, mesh, fixed, anchor(x, theta, x, theta, jnp.zeros_like(x), jnp.asarray([0.0, -1.0])),
+                          config=config)
+    points = [(float(theta[1]), float(theta[0]), float(pulse.peak_v))]
+    slopes_of_period = [float(tt[1])]
+    step, code = ds, results.SUCCESSFUL
+    while len(points) < max_points:
+        px, pt = x + step * tx, theta + step * tt
+        out = _solve_jit(px, pt, mesh, fixed, anchor(x, theta, px, pt, tx, tt), tol, config=config)
+        if int(out.result) != results.SUCCESSFUL:
+            step *= 0.5
+            if step < ds * 1e-3:
+                code = int(out.result)
+                break
+            continue
+        new_tx, new_tt = _tangent_jit(out.x, out.theta, mesh, fixed,
+                                      anchor(out.x, out.theta, out.x, out.theta, tx, tt), config=config)
+        mesh, x, tx = _remesh_jit(mesh, out.x, out.theta, new_tx, fixed, config=config, n_intervals=n)
+        theta, tt = out.theta, new_tt
+        z_nodes = mesh * theta[1]
+        peak = float(_peak_and_width(z_nodes, x[:, 0], x[:, 1])[0])
+        points.append((float(theta[1]), float(theta[0]), peak))
+        slopes_of_period.append(float(tt[1]))
+        if int(out.iterations) <= 3:
+            step = min(step * 1.5, ds_max)
+        if not min_period <= float(theta[1]) <= float(period0) + 1e-9:
+            break
+        if stop is not None and stop(float(theta[0]), float(tt[1]) * slopes_of_period[0] < 0):
+            break
+    return _Walk(points, slopes_of_period, code, pulse, mesh, x, theta, fixed, anchor, config)
+
+
 def dispersion_curve(axon: Axon = Axon(), *, min_period: float = 2.0, max_points: int = 60,
                      n_intervals: int = 1000, ds: float = 0.5, ds_max: float = 4.0, tol: float = 1e-11,
                      max_iterations: int = 12) -> Dispersion:
@@ -870,54 +937,89 @@ def dispersion_curve(axon: Axon = Axon(), *, min_period: float = 2.0, max_points
     validation.check_number("ds", ds, positive=True, scalar=True)
     validation.check_number("ds_max", ds_max, positive=True, scalar=True)
     _check_solver_options(tol, n_intervals, max_iterations)
-    n = int(n_intervals)
-    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=n, max_iterations=int(max_iterations))
-    results.raise_if_failed(pulse.result, "the fast pulse the dispersion curve starts from")
-    z = pulse.z
-    period0 = z[-1] - z[0]
-    mesh = (z - z[0]) / period0
-    profile = wave._flat(pulse.profile)
-    x = jnp.concatenate([profile, jnp.broadcast_to(profile[0], profile.shape)], axis=1)
-    fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
-    # The profile in s = z/P changes wholesale with P (the pulse moves and shrinks in s): it
-    # weighs little in the arclength, or the steps in period would be tiny.
-    config = _Config("train", ("speed", "period"), int(max_iterations), _TRAIN_PROFILE_WEIGHT)
-    tol = jnp.asarray(tol, float)
-
-    def anchor(x, theta, px, pt, tx, tt):
-        slope = _slopes_jit(x, theta, mesh, fixed, config=config)[:, :5]
-        return _Anchor(x[:, :5], slope, px, pt, tx, tt)
-
-    theta = jnp.stack([pulse.speed, period0])
-    # The first tangent, towards shorter periods.
-    tx, tt = _tangent_jit(x, theta, mesh, fixed, anchor(x, theta, x, theta, jnp.zeros_like(x), jnp.asarray([0.0, -1.0])),
-                          config=config)
-    points = [(float(theta[1]), float(theta[0]), float(pulse.peak_v))]
-    slopes_of_period = [float(tt[1])]
-    step, code = float(ds), results.SUCCESSFUL
-    while len(points) < int(max_points):
-        px, pt = x + step * tx, theta + step * tt
-        out = _solve_jit(px, pt, mesh, fixed, anchor(x, theta, px, pt, tx, tt), tol, config=config)
-        if int(out.result) != results.SUCCESSFUL:
-            step *= 0.5
-            if step < float(ds) * 1e-3:
-                code = int(out.result)
-                break
-            continue
-        new_tx, new_tt = _tangent_jit(out.x, out.theta, mesh, fixed,
-                                      anchor(out.x, out.theta, out.x, out.theta, tx, tt), config=config)
-        mesh, x, tx = _remesh_jit(mesh, out.x, out.theta, new_tx, fixed, config=config, n_intervals=n)
-        theta, tt = out.theta, new_tt
-        z_nodes = mesh * theta[1]
-        peak = float(_peak_and_width(z_nodes, x[:, 0], x[:, 1])[0])
-        points.append((float(theta[1]), float(theta[0]), peak))
-        slopes_of_period.append(float(tt[1]))
-        if int(out.iterations) <= 3:
-            step = min(step * 1.5, float(ds_max))
-        if not float(min_period) <= float(theta[1]) <= float(period0) + 1e-9:
-            break
+    walk = _walk_trains(axon, int(n_intervals), tol, int(max_iterations), float(ds), float(ds_max), int(max_points),
+                        float(min_period))
+    points, slopes_of_period, code, pulse = walk.points, walk.slopes_of_period, walk.code, walk.pulse
     period, speed, peak = (np.array(column) for column in zip(*points))
     turned = np.cumsum(np.sign(slopes_of_period) != np.sign(slopes_of_period[0])) > 0
     temperature = float(axon.membrane.temperature)
     return Dispersion(temperature, period, speed, speed * period * 1e-3, peak, ~turned, float(pulse.speed),
                       float(period.min()), int(code))
+
+
+class WaveTrain(NamedTuple):
+    """One periodic travelling wave (host values; profile arrays on the mesh).
+
+    Attributes:
+        period: temporal period at a point of the axon (ms).
+        speed: speed (m/s).
+        wavelength: speed × period (mm).
+        z: the mesh over one period (ms).
+        profile: V (mV from rest), W (mV/ms), n, m, h over one period (:class:`jaxneuro.wave.WaveState`).
+        peak_v, trough_v: highest and lowest V (mV from rest).
+        residual: max |F| of the discrete equations.
+        result: int32 code.
+    """
+
+    period: float
+    speed: float
+    wavelength: float
+    z: np.ndarray
+    profile: wave.WaveState
+    peak_v: float
+    trough_v: float
+    residual: float
+    result: int
+
+
+def wave_train(axon: Axon = Axon(), speed: float = 5.5445, *, n_intervals: int = 1000, tol: float = 1e-11,
+               max_iterations: int = 12, ds: float = 0.5, ds_max: float = 2.0, max_points: int = 200,
+               throw: bool = True) -> WaveTrain:
+    """The wave train of the slow side of the dispersion curve that travels at ``speed`` (m/s).
+
+    The dispersion curve (:func:`dispersion_curve`) is walked from the solitary pulse through its
+    shortest period until its slow side passes ``speed``; the train there is then solved with
+    the speed fixed and the period unknown.  This is the train that the shooting's second root
+    (``wave.find_wave_speed(branch="train_front")``) runs onto.  A host-side driver.
+
+    Args:
+        axon: one axon.
+        speed: the train's speed (m/s), below the speed at the curve's shortest period.
+        n_intervals, tol, max_iterations, ds, ds_max, max_points: as in :func:`dispersion_curve`.
+        throw: raise :class:`jaxneuro.results.NumericalError` on failure (``NO_PULSE``: the slow
+            side never reaches ``speed``).
+
+    Returns:
+        A :class:`WaveTrain`.
+    """
+    axon = _check_one_axon(axon, "wave_train")
+    validation.check_number("speed", speed, positive=True, scalar=True, unit="m/s")
+    _check_solver_options(tol, n_intervals, max_iterations)
+    validation.check_integer("max_points", max_points, minimum=2)
+    target = float(speed)
+    walk = _walk_trains(axon, int(n_intervals), tol, int(max_iterations), float(ds), float(ds_max), int(max_points),
+                        0.0, stop=lambda u, turned: turned and u < target)
+    code = walk.code
+    turned = np.sign(walk.slopes_of_period[-1]) != np.sign(walk.slopes_of_period[0])
+    if code == results.SUCCESSFUL and not (turned and walk.points[-1][1] < target):
+        code = results.NO_PULSE
+    out = None
+    if code == results.SUCCESSFUL:
+        fixed = walk.fixed._replace(speed=jnp.asarray(target))
+        config = _Config("train", ("period",), int(max_iterations))
+        theta = walk.theta[1:]
+        slope = _slopes_jit(walk.x, theta, walk.mesh, fixed, config=config)[:, :5]
+        anchor = _Anchor(walk.x[:, :5], slope, walk.x, theta, jnp.zeros_like(walk.x), jnp.zeros_like(theta))
+        out = _solve_jit(walk.x, theta, walk.mesh, fixed, anchor, jnp.asarray(tol, float), config=config)
+        code = int(out.result)
+    if code != results.SUCCESSFUL:
+        if throw:
+            raise results.NumericalError(f"wave train at {target} m/s: {results.message(code)}", code)
+        nan = float("nan")
+        return WaveTrain(nan, target, nan, np.array([]), wave.WaveState(*[np.array([])] * 5), nan, nan, nan, code)
+    period = float(out.theta[0])
+    z = np.asarray(walk.mesh) * period
+    x = np.asarray(out.x)
+    peak = float(_peak_and_width(jnp.asarray(z), out.x[:, 0], out.x[:, 1])[0])
+    return WaveTrain(period, target, target * period * 1e-3, z, wave.WaveState(*(x[:, i] for i in range(5))), peak,
+                     float(x[:, 0].min()), float(out.residual), code)

@@ -228,6 +228,28 @@ def speed_temperature(points: int = 64) -> SpeedTemperature:
                             np.asarray(fast.result), np.asarray(front.result))
 
 
+class PulseBranchStudy(NamedTuple):
+    branch: object  # pulses.PulseBranch, from 6.3 °C up through the fold and back down
+    fast: object  # pulses.Pulse at 18.5 °C
+    slow: object  # pulses.Pulse at 18.5 °C (slow branch)
+    wall_seconds: float
+
+
+def pulse_branch() -> PulseBranchStudy:
+    """The solitary pulses of the Cooley–Dodge axon as boundary-value problems: the branch
+    continued in temperature from 6.3 °C through the fold and back down to 6.3 °C, and the fast
+    and slow pulses at 18.5 °C."""
+    from . import pulses
+
+    axon = cable.cooley_dodge_axon()
+    start = time.perf_counter()
+    cold = axon._replace(membrane=axon.membrane._replace(temperature=6.3))
+    branch = pulses.continue_pulses(cold, lower=6.3, max_points=100, ds=1.0, ds_max=4.0)
+    fast = pulses.solve_pulse(axon)
+    slow = pulses.slow_pulse(axon)
+    return PulseBranchStudy(branch, fast, slow, time.perf_counter() - start)
+
+
 # ----------------------------------------------------------------------------------------
 # The extracellular potential (notebook sections 2 and 4).
 
@@ -510,6 +532,24 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) ->
             "wall_seconds_two_64_point_curves_with_compile": st.wall_seconds,
         }
         save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
+
+        log("  pulses as boundary-value problems: continuation through the fold, the slow pulse at 18.5 °C")
+        bp = pulse_branch()
+        summary["pulses"] = {
+            "fold_temperature_degC": bp.branch.fold_value, "fold_speed_m_per_s": bp.branch.fold_speed,
+            "temperature_degC": bp.branch.values, "speed_m_per_s": bp.branch.speed, "fast": bp.branch.fast,
+            "fast_pulse_18_5_degC": {"speed_m_per_s": float(bp.fast.speed), "peak_mV": float(bp.fast.peak_v),
+                                     "width_ms": float(bp.fast.width)},
+            "slow_pulse_18_5_degC": {"speed_m_per_s": float(bp.slow.speed), "peak_mV": float(bp.slow.peak_v),
+                                     "width_ms": float(bp.slow.width), "residual": float(bp.slow.residual)},
+            "wall_seconds_with_compile": bp.wall_seconds,
+        }
+        log(f"  fold {bp.branch.fold_value:.5f} °C at {bp.branch.fold_speed:.4f} m/s; slow pulse at 18.5 °C: "
+            f"{float(bp.slow.speed):.6f} m/s, peak {float(bp.slow.peak_v):.3f} mV")
+        save(plotting.pulse_branch_figure(bp.branch, train_front=(st.temperatures, st.train_front)),
+             "pulses_speed_vs_temperature.png")
+        save(plotting.pulse_profiles_figure([bp.fast, bp.slow], ["fast pulse", "slow pulse"]),
+             "pulses_fast_and_slow_18_5_degC.png")
 
     if "extracellular" in sections:
         log("[7/8] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")

@@ -125,6 +125,7 @@ def test_dispersion_curve_starts_on_the_pulse_and_turns_at_a_shortest_period():
     (lambda: pulses.slow_pulse(at(18.5), start=20.0), "start"),
     (lambda: pulses.dispersion_curve(AXON, min_period=-1.0), "min_period"),
     (lambda: pulses.dispersion_curve(AXON, max_points=1), "max_points"),
+    (lambda: pulses.wave_train(AXON, -1.0), "speed"),
 ])
 def test_bad_input_is_refused_before_compiling(call, message):
     with pytest.raises(ValueError, match=message):

@@ -55,6 +55,8 @@ ROWS = [
 ]
 
 HOST_SIDE = {
+    "pulses.wave_train": "a host-side driver: pulses.dispersion_curve's walk until its slow side passes the speed, "
+                         "then one compiled solve with the period unknown",
     "pulses.dispersion_curve": "a host-side driver: pseudo-arclength continuation of wave trains in (speed, period) "
                                "with a new mesh after every step, decided on the host; each step is one compiled "
                                "corrector, tangent and remeshing (cached per mesh size)",
