@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402
 from jaxneuro import fitting, recordings  # noqa: E402
-from timing import environment, merge_results  # noqa: E402
+from timing import environment, merge_results, table  # noqa: E402
 
 SECTIONS = ("cost", "memory", "methods", "calibration", "mismatch", "extracellular", "speeds")
 TRUTH = {"radius": 238.0, "temperature": 18.5, "gNa": 120.0}
@@ -51,14 +51,6 @@ def best_of(fn, repeat=8):
         jax.block_until_ready(fn())
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def table(title, header, rows):
-    print(f"\n{title}")
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
 
 
 def _record():

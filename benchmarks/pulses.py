@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 import jaxneuro as jn  # noqa: E402
 from jaxneuro import pulses, results, wave  # noqa: E402
-from timing import environment, merge_results  # noqa: E402
+from timing import environment, merge_results, table  # noqa: E402
 
 SECTIONS = ("mesh", "fold", "slow", "dispersion")
 AXON = jn.cooley_dodge_axon()
@@ -43,14 +43,6 @@ AXON = jn.cooley_dodge_axon()
 
 def at(temperature):
     return wave._as_float(AXON._replace(membrane=AXON.membrane._replace(temperature=temperature)))
-
-
-def table(title, header, rows):
-    print(f"\n{title}")
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
 
 
 def nested_speeds(temperature, base=250, levels=5):

@@ -64,3 +64,12 @@ def merge_results(path, out: dict) -> None:
     existing.update(out)
     path.write_text(json_text(existing, indent=2))
     print(f"\nwrote {path}")
+
+
+def table(title: str, header, rows) -> None:
+    """Print ``rows`` under ``header`` in left-aligned columns, after a blank line and ``title``."""
+    print(f"\n{title}")
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
