@@ -19,10 +19,12 @@ Contents (``import jaxneuro as jn``):
 ``jn.extracellular_sweep``  Φe (µV) over radii × distances (``jn.extracellular.sweep``)
 ``jn.simulate_population``  the E/I oscillator (``jn.population``); ``jn.fixed_points``,
                             ``jn.phase_plane_field``, ``jn.population_scan``
+``jn.run_sweep``            any batched job (``jn.jobs``) over thousands of members: chunks within
+                            a memory budget, all devices (JAX sharding), progress (``jn.sweep``)
 ``jn.results``              result codes of failed computations (failures are values)
 ==========================  ===================================================================
 
-The submodules ``wave``, ``extracellular`` and ``population`` are imported on first use, so
+The submodules (``wave``, ``extracellular``, ``population``, ``sweep``, ...) are imported on first use, so
 ``import jaxneuro`` stays light.
 
 Examples:
@@ -69,7 +71,7 @@ except _NotFound:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
 _SUBMODULES = ("wave", "extracellular", "population", "plotting", "reproduce", "cli", "integrators",
-               "notebook_reference", "fitting", "recordings", "pulses", "bvp")
+               "notebook_reference", "fitting", "recordings", "pulses", "bvp", "sweep", "jobs")
 #: Headline functions of the lazily imported submodules: name -> (module, attribute).
 _HEADLINES = {
     "find_wave_speed": ("wave", "find_wave_speed"),
@@ -96,6 +98,7 @@ _HEADLINES = {
     "WaveformRecording": ("recordings", "WaveformRecording"),
     "SpeedRecording": ("recordings", "SpeedRecording"),
     "load_recording": ("recordings", "load"),
+    "run_sweep": ("sweep", "run"),
 }
 
 

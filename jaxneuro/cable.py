@@ -92,13 +92,23 @@ __all__ = [
     "step_ratio",
     "stimulus_density",
     "validate_axon",
-    "validate_cable_input",
+    "validate_cable_input", "resolve_linear_solver",
 ]
 
 Array = jax.Array
 
 #: Accepted values of ``linear_solver`` (see :func:`solve_cable`).
-LINEAR_SOLVERS = ("thomas", "doubling", "lapack")
+LINEAR_SOLVERS = ("auto", "thomas", "doubling", "lapack")
+
+
+def resolve_linear_solver(linear_solver: str = "auto") -> str:
+    """The substitution a run uses: ``"auto"`` is the fastest measured on the default backend
+    (``benchmarks/sweep.py``): ``"thomas"`` (node-by-node, vectorised over the batch) on the CPU,
+    ``"doubling"`` (recursive doubling, no loop along the cable) on GPUs and TPUs, where every
+    loop iteration is a host-driven launch of a few µs; other names are returned unchanged."""
+    if linear_solver != "auto":
+        return linear_solver
+    return "thomas" if jax.default_backend() == "cpu" else "doubling"
 
 # Unit conversions, applied once where the physical constants are assembled.
 _UM_PER_CM = 1e4
@@ -534,7 +544,8 @@ def _linear_solve(op: LeesOperator, rhs: Array, linear_solver: str) -> Array:
         x = jax.lax.linalg.tridiagonal_solve(last(lower), last(diagonal), last(upper), last(rhs)[..., None])
         return jnp.moveaxis(x[..., 0], -1, 0)
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
-    return tridiagonal.solve_system_traced(op.diagonals, op.factor, rhs, axis=0, doubling=linear_solver == "doubling")
+    doubling = resolve_linear_solver(linear_solver) == "doubling"
+    return tridiagonal.solve_system_traced(op.diagonals, op.factor, rhs, axis=0, doubling=doubling)
 
 
 def _voltage_rate(op: LeesOperator, v, gates, t_mid):
@@ -1046,7 +1057,7 @@ def simulate_cable(
     record: Optional[Record] = None,
     initial_v: Optional[ArrayLike] = None,
     initial_state: Optional[CableState] = None,
-    linear_solver: str = "thomas",
+    linear_solver: str = "auto",
     unroll: int = 2,
     checkpoint: int = 0,
     tuned: bool = True,
@@ -1071,7 +1082,8 @@ def simulate_cable(
         initial_state: continue a run: the ``final`` field of an earlier :class:`CableSolution`
             (both time levels and its time, ms); the run then takes ``grid.n_steps`` Lees steps
             from there (the grid's ``t_stop`` is the added duration).  Not with ``initial_v``.
-        linear_solver: ``"thomas"`` (factored once, node-by-node substitution; the default and
+        linear_solver: ``"auto"`` (the default: the fastest on the backend,
+            :func:`resolve_linear_solver`), ``"thomas"`` (factored once, node-by-node substitution;
             the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
             substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
             (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
@@ -1125,7 +1137,8 @@ def simulate_cable(
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
         record = Record() if (shape == () and small) else Record.reductions()
-    static = dict(grid=grid, record=record, linear_solver=linear_solver, unroll=unroll, checkpoint=checkpoint)
+    static = dict(grid=grid, record=record, linear_solver=resolve_linear_solver(linear_solver), unroll=unroll,
+                  checkpoint=checkpoint)
     cast = partial(jax.tree.map, partial(_cast, dtype=jnp.dtype(dtype)))
     axon, stimulus = cast(axon), cast(stimulus)
     initial_v = None if initial_v is None else cast(initial_v)

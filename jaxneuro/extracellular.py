@@ -65,7 +65,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import results, rootfinding
+from . import cable, results, rootfinding
 from .cable import Axon
 from .membrane import HHParams
 from .validation import check_choice, check_interval, check_integer, check_number, is_tracer
@@ -76,7 +76,7 @@ __all__ = [
     "NOTEBOOK_AXON", "SIGMA_E", "UNITS", "GRID_FORMULAS", "PROFILE_FORMULAS", "EQ10_MIN_DISTANCE",
     "POINTS_MIN_DISTANCE", "Electrode", "SpikeProfile", "Potential", "Exponents",
     "potential_scale", "kernel", "membrane_currents", "grid_potential", "profile_potential", "sweep",
-    "check_sweep_input", "fit_exponents",
+    "check_sweep_input", "fit_exponents", "potential_many", "notebook_profile_run",
 ]
 
 #: Extracellular conductivity σ_e (S/m) used unless one is given: grey matter, ~0.3 S/m.
@@ -634,6 +634,55 @@ def _profile_potential(profile, radius, rho, distance, x, sigma_e, limits, units
 
 _STATIC = ("units", "formula", "clip", "subdivisions")
 _profile_potential_jit = jax.jit(_profile_potential, static_argnames=_STATIC)
+
+
+def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01, density: float = 500.0,
+                         at: float = None):
+    """jaxneuro's cable as in the notebook's section 4, and the spike profile it gives.
+
+    The axon is :data:`NOTEBOOK_AXON` with the given radius (ρ 150 Ω·cm,
+    H&H membrane at 30 °C); the cable is 1 cm long for 1 µm, scaled by sqrt(radius); 20 ms
+    with a 0.5 ms pulse of ``density`` µA/cm² on node 0.
+
+    Args:
+        radius: axon radius (µm).
+        dx: node spacing (µm).
+        dt: time step (ms).
+        density: stimulus current density (µA/cm²).
+        at: position (µm) whose peak time picks the profile's instant (default: mid-cable).
+
+    Returns:
+        ``(profile, solution)``: the :class:`SpikeProfile` (carrying its
+        axon) at the time v peaks at ``at``, and the :class:`jaxneuro.CableSolution`.
+    """
+    length = 10_000.0 * float(np.sqrt(radius))
+    axon = NOTEBOOK_AXON._replace(radius=float(radius))
+    grid = cable.Grid(length=length, dx=dx, dt=dt, t_stop=20.0)
+    sol = cable.simulate_cable(axon, grid, cable.Stimulus.from_density(density, radius, dx, duration=0.5))
+    v = np.asarray(sol.v)
+    node = int(round((length / 2 if at is None else at) / dx))
+    profile = SpikeProfile.from_samples(np.asarray(sol.x), v[int(np.argmax(v[:, node]))], axon)
+    return profile, sol
+
+
+@partial(jax.jit, static_argnames=("units", "formula", "subdivisions"))
+def potential_many(profile: SpikeProfile, radius, rho, distance, x, sigma_e, *, units: str = "physical",
+                   formula: str = "eq10", subdivisions: int = 2) -> Potential:
+    """Φ_e for members given one by one (all arguments but ``profile`` of shape (members,): radius
+    µm, ρ Ω·cm, electrode distance from the axis µm, position along it from the spike's peak µm,
+    σ_e S/m), with no checks, for use inside a program (e.g. :class:`jaxneuro.jobs.Extracellular`;
+    :func:`sweep` is the checked function for axons × distances).  The profile's quadrature
+    nodes are prepared once for all members.
+
+    Returns:
+        :class:`Potential` with leaves of shape (members,) (µV, or the notebook's units).
+    """
+    prepared = _prepare(profile, subdivisions)
+
+    def one(a, r, h, at, s):
+        return _profile_potential(profile, a, r, h, at, s, None, units, formula, False, subdivisions, prepared)
+
+    return jax.vmap(one)(radius, rho, distance, x, sigma_e)
 
 
 def _check_profile(profile) -> None:

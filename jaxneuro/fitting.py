@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from functools import partial
 from typing import NamedTuple, Optional
 
 import equinox as eqx
@@ -62,7 +63,7 @@ from .recordings import SpeedRecording, TraceRecording, WaveformRecording
 __all__ = [
     "PARAMETERS", "METHODS", "JACOBIANS", "Problem", "Fit", "Uncertainty", "Identifiability", "ProfileLikelihood",
     "trace_problem", "waveform_problem", "speed_problem", "residuals", "loss", "fit", "uncertainty",
-    "profile_likelihood", "prediction", "summary", "summary_json", "report", "check_names",
+    "profile_likelihood", "prediction", "summary", "summary_json", "report", "check_names", "fit_starts_traced",
 ]
 
 Array = jax.Array
@@ -539,6 +540,39 @@ _lm_init_many = jax.jit(jax.vmap(_lm_init, in_axes=(None, 0, None, None)), stati
 _lm_step_many = jax.jit(jax.vmap(_lm_step, in_axes=(None, 0, None, None, None)), static_argnames=("forward",))
 
 
+def _lm_codes(result, done, converged):
+    return jnp.where(result != results.SUCCESSFUL, result,
+                     jnp.where(converged, results.SUCCESSFUL,
+                               jnp.where(done, results.STALLED, results.MAX_ITERATIONS))).astype(jnp.int32)
+
+
+@partial(jax.jit, static_argnames=("max_iterations", "jacobian"))
+def fit_starts_traced(problem: Problem, starts: Array, *, max_iterations: int = 100, tolerance: float = 1e-10,
+                      jacobian: str = "auto") -> dict:
+    """Levenberg–Marquardt from each row of ``starts`` (S, p) (physical units), every start run to
+    convergence inside one program (a ``while_loop``; no host loop, no progress), with no checks:
+    the device-side multi-start of :func:`fit`, for :class:`jaxneuro.jobs.FitStarts` and
+    :func:`jaxneuro.sweep.run`.  Each start takes exactly the steps it takes in :func:`fit`.
+
+    Returns:
+        dict with ``values`` (S, p) fitted values (physical units), ``loss`` (S,) ½ Σ ((model -
+        data)/σ)², ``iterations`` (S,), ``result`` (S,) codes as :class:`Fit`'s.
+    """
+    p, n = starts.shape[-1], int(problem.data.size)
+    forward = _forward(jacobian, p, n, least_squares=True)
+    free = jnp.ones(p)
+    tolerance = jnp.asarray(tolerance, float)
+
+    def one(u):
+        state = _lm_init(problem, u, free, forward)
+        return jax.lax.while_loop(lambda s: ~s.done & (s.iterations < max_iterations),
+                                  lambda s: _lm_step(problem, s, free, forward, tolerance), state)
+
+    state = jax.vmap(one)(_to_unconstrained(problem, starts))
+    return {"values": _to_physical(problem, state.u), "loss": state.cost, "iterations": state.iterations,
+            "result": _lm_codes(state.result, state.done, state.converged)}
+
+
 # ------------------------------------------------------------------------------------------------
 # optax: Adam and L-BFGS on the loss.
 
@@ -889,9 +923,7 @@ def fit(problem: Problem, start: Optional[dict] = None, *, method: str = "lm", s
         model_result = np.asarray(state.result)
     else:  # the model's code where the loss is not finite (a failed step keeps the last good point)
         model_result = np.where(np.asarray(state.failed), results.DIVERGED, results.SUCCESSFUL)
-    codes = np.where(model_result != results.SUCCESSFUL, model_result,
-                     np.where(converged, results.SUCCESSFUL,
-                              np.where(done, results.STALLED, results.MAX_ITERATIONS))).astype(int)
+    codes = np.asarray(_lm_codes(model_result, done, converged)).astype(int)
     values = finals[best]
     lower, upper = np.asarray(problem.lower), np.asarray(problem.upper)
     span = upper - lower

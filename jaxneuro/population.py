@@ -61,7 +61,7 @@ __all__ = [
     "Trajectory", "Grid2D", "Field", "FixedPoint", "SaddleNode", "Oscillation", "Scan", "PeriodScaling",
     "preset", "validate", "check_simulation", "check_phase_plane", "vector_field", "jacobian", "simulate",
     "field", "x_nullcline", "y_nullcline", "x_nullcline_curve", "fixed_points", "classify", "saddle_nodes",
-    "oscillation", "scan", "oscillation_onset", "period_scaling",
+    "oscillation", "scan", "oscillation_onset", "period_scaling", "scan_traced",
 ]
 
 
@@ -1064,6 +1064,17 @@ def _batch_shape(params) -> tuple:
         raise ValueError(f"the parameters' shapes must broadcast to one batch shape, got {listing}") from None
 
 
+def scan_traced(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int = 2001,
+                max_points: int = 5, t_transient: float = 60.0, t_record: float = 120.0, dt_save: float = 0.05,
+                rtol: float = 1e-8, atol: float = 1e-10, min_amplitude: float = 1e-3,
+                max_steps: int = 2_000_000) -> Scan:
+    """:func:`scan` of a flat batch (leaves of shape (members,)) with no checks and no raising, for
+    use inside a program (e.g. :class:`jaxneuro.jobs.PopulationScan`); same arguments."""
+    return _scan_batch(params, window.x_min, window.x_max, window.y_min, window.y_max, t_transient, dt_save, rtol,
+                       atol, min_amplitude, resolution=resolution, max_points=max_points,
+                       samples=_record_samples(t_record, dt_save), max_steps=max_steps)
+
+
 def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int = 2001, max_points: int = 5,
          t_transient: float = 60.0, t_record: float = 120.0, dt_save: float = 0.05, rtol: float = 1e-8,
          atol: float = 1e-10, min_amplitude: float = 1e-3, max_steps: int = 2_000_000,
@@ -1103,10 +1114,10 @@ def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int
     window = _check_window(window)
     validation.check_integer("resolution", resolution, minimum=2)
     validation.check_integer("max_points", max_points, minimum=1)
-    samples = _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw)
+    _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw)
     flat = PopulationParams(*(jnp.broadcast_to(jnp.asarray(leaf, float), shape).reshape(-1) for leaf in params))
-    out = _scan_batch(flat, window.x_min, window.x_max, window.y_min, window.y_max, t_transient, dt_save, rtol, atol,
-                      min_amplitude, resolution=resolution, max_points=max_points, samples=samples,
+    out = scan_traced(flat, window, resolution=resolution, max_points=max_points, t_transient=t_transient,
+                      t_record=t_record, dt_save=dt_save, rtol=rtol, atol=atol, min_amplitude=min_amplitude,
                       max_steps=max_steps)
     out = jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
     if throw:

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import cable, membrane, validation
 from .cable import Axon, Grid, Record, Stimulus
+from .extracellular import notebook_profile_run
 from .output import OutputFolder, json_text
 
 
@@ -266,37 +267,6 @@ NOTEBOOK_PHI_50 = np.array([
     -0.8147846052079397,
 ])
 NOTEBOOK_DISTANCES = np.array([25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0, 200.0])
-
-
-def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01, density: float = 500.0,
-                         at: float = None):
-    """jaxneuro's cable as in the notebook's section 4, and the spike profile it gives.
-
-    The axon is :data:`jaxneuro.extracellular.NOTEBOOK_AXON` with the given radius (ρ 150 Ω·cm,
-    H&H membrane at 30 °C); the cable is 1 cm long for 1 µm, scaled by sqrt(radius); 20 ms
-    with a 0.5 ms pulse of ``density`` µA/cm² on node 0.
-
-    Args:
-        radius: axon radius (µm).
-        dx: node spacing (µm).
-        dt: time step (ms).
-        density: stimulus current density (µA/cm²).
-        at: position (µm) whose peak time picks the profile's instant (default: mid-cable).
-
-    Returns:
-        ``(profile, solution)``: the :class:`jaxneuro.extracellular.SpikeProfile` (carrying its
-        axon) at the time v peaks at ``at``, and the :class:`jaxneuro.CableSolution`.
-    """
-    from . import extracellular
-
-    length = 10_000.0 * float(np.sqrt(radius))
-    axon = extracellular.NOTEBOOK_AXON._replace(radius=float(radius))
-    grid = Grid(length=length, dx=dx, dt=dt, t_stop=20.0)
-    sol = cable.simulate_cable(axon, grid, Stimulus.from_density(density, radius, dx, duration=0.5))
-    v = np.asarray(sol.v)
-    node = int(round((length / 2 if at is None else at) / dx))
-    profile = extracellular.SpikeProfile.from_samples(np.asarray(sol.x), v[int(np.argmax(v[:, node]))], axon)
-    return profile, sol
 
 
 class ExtracellularStudy(NamedTuple):

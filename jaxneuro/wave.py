@@ -69,7 +69,7 @@ Array = jax.Array
 __all__ = [
     "BRANCHES", "SOLVERS", "Divergence", "Eigenpair", "PropagationFailure", "WaveSpeed", "WaveState",
     "divergence_direction", "find_wave_speed", "manifold_start", "propagation_failure", "resting_state",
-    "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed",
+    "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed", "wave_speed_traced", "check_speed_options",
 ]
 
 #: The two roots of the shooting: ``"fast"`` (the stable pulse) and ``"train_front"`` (the lower
@@ -498,13 +498,9 @@ def _record_config(t_record, every, dt, solver: str) -> _Record:
     return _Record(solver, n_steps, int(every))
 
 
-def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations):
-    """Check everything but the recorded pulse, before anything is traced; return (batch
-    shape, numeric, search config)."""
-    shape = _check_axon(axon)
-    _check_start(start)
-    if start is not None:
-        shape = validation.batch_shape(("axon", axon), ("start", start))
+def check_speed_options(*, branch="fast", dt=1e-3, t_stop=40.0, solver="rk4", amplitude=1e-4, rtol=1e-13,
+                        sections=1, max_iterations=200) -> None:
+    """Check the numerical options of :func:`wave_speed` (host side).  Raises ``ValueError``."""
     if branch == "slow":
         raise ValueError('branch "slow" is no more: the shooting\'s second root is a front from rest onto a wave '
                          'train, branch="train_front"; the slow solitary pulse is jaxneuro.pulses.slow_pulse')
@@ -513,9 +509,23 @@ def _prepare(axon, start, *, branch, dt, t_stop, solver, amplitude, rtol, sectio
     validation.check_number("rtol", rtol, positive=True, scalar=True, upper=0.5)
     validation.check_integer("sections", sections, minimum=1)
     validation.check_integer("max_iterations", max_iterations, minimum=1)
+
+
+def _options(*, branch, dt, t_stop, solver, amplitude, rtol, sections, max_iterations) -> tuple:
     numeric = _Numeric(jnp.asarray(dt, float), jnp.asarray(t_stop, float), jnp.asarray(amplitude, float),
                        jnp.asarray(rtol, float), jnp.asarray(BRANCHES.index(branch), jnp.int32))
-    return shape, numeric, _Search(solver, int(sections), int(max_iterations))
+    return numeric, _Search(solver, int(sections), int(max_iterations))
+
+
+def _prepare(axon, start, **options):
+    """Check everything but the recorded pulse, before anything is traced; return (batch
+    shape, numeric, search config)."""
+    shape = _check_axon(axon)
+    _check_start(start)
+    if start is not None:
+        shape = validation.batch_shape(("axon", axon), ("start", start))
+    check_speed_options(**options)
+    return (shape, *_options(**options))
 
 
 def _as_float(tree):
@@ -799,6 +809,22 @@ def wave_speed(
 
 # ----------------------------------------------------------------------------------------
 # The pieces, public for analysis and tests.
+
+
+@partial(jax.jit, static_argnames=("branch", "solver", "sections", "max_iterations"))
+def wave_speed_traced(axon: Axon, *, branch: str = "fast", dt: float = 1e-3, t_stop: float = 40.0,
+                      solver: str = "rk4", amplitude: float = 1e-4, rtol: float = 1e-13, sections: int = 1,
+                      max_iterations: int = 200) -> tuple:
+    """:func:`wave_speed` of a flat batch (leaves of shape (members,)) with no checks and no
+    raising, for use inside a program (e.g. :class:`jaxneuro.jobs.Speed`); the options are
+    static and checked by :func:`check_speed_options`.
+
+    Returns:
+        ``(speed, result)``: m/s (NaN where no pulse was found) and int32 codes, (members,).
+    """
+    numeric, search = _options(branch=branch, dt=dt, t_stop=t_stop, solver=solver, amplitude=amplitude, rtol=rtol,
+                               sections=sections, max_iterations=max_iterations)
+    return jax.vmap(lambda a: _speed(a, None, numeric, search))(_as_float(axon))
 
 
 @jax.jit

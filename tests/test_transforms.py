@@ -27,7 +27,7 @@ ROWS: list[Row] = [row for module in ROW_MODULES for row in module.ROWS]
 HOST_SIDE: dict = {name: reason for module in ROW_MODULES for name, reason in getattr(module, "HOST_SIDE", {}).items()}
 
 MODULES = ("cable", "membrane", "wave", "extracellular", "population", "tridiagonal", "integrators", "rootfinding",
-           "results", "validation", "fitting", "recordings", "pulses", "bvp")
+           "results", "validation", "fitting", "recordings", "pulses", "bvp", "sweep", "jobs")
 
 
 def public_functions():

@@ -1,7 +1,6 @@
 """Transform rows of jaxneuro.cable: a 5 mm Cooley–Dodge cable, 200 steps (one compiled program
 shared by the rows that simulate)."""
 
-import jax
 import jax.numpy as jnp
 
 import jaxneuro as jn
@@ -53,6 +52,7 @@ ROWS = [
 ]
 
 HOST_SIDE = {
+    "cable.resolve_linear_solver": "maps a static option (a string) to another for the default backend",
     "cable.cooley_dodge_grid": "returns static configuration (a Grid), no arrays",
     "cable.converged_velocity": "runs several grids (static shapes) and returns Python floats",
     "cable.richardson": "NumPy arithmetic on velocities already on the host",

@@ -25,6 +25,8 @@ def profile() -> ex.SpikeProfile:
 
 
 ROWS = [
+    Row("extracellular.potential_many", lambda h: ex.potential_many(
+        profile(), jnp.full(2, 1.0), jnp.full(2, 150.0), jnp.stack([h, 2 * h]), jnp.zeros(2), jnp.full(2, 0.3)), 50.0),
     Row("extracellular.potential_scale", lambda a: ex.potential_scale(AXON._replace(radius=a)), 1.0),
     Row("extracellular.potential_scale", lambda s: ex.potential_scale(AXON, sigma_e=s), 0.3),
     Row("extracellular.kernel", lambda h: ex.kernel(U, h), 50.0),
@@ -53,6 +55,7 @@ ROWS = [
 ]
 
 HOST_SIDE = {
+    "extracellular.notebook_profile_run": "a checked cable run and a NumPy profile from its concrete history",
     "extracellular.fit_exponents": "NumPy least-squares fit of log-log slopes on concrete results (np.polyfit)",
     "extracellular.check_sweep_input": "checks concrete arguments on the host before anything is compiled",
     "extracellular.SpikeProfile.from_samples": "builds a profile from concrete samples (NumPy checks; the peak's "

@@ -21,6 +21,9 @@ def _theta(temperature):
 
 
 ROWS = [
+    Row("fitting.fit_starts_traced", lambda t: fitting.fit_starts_traced(_PROBLEM, _theta(t)[None], max_iterations=3)["values"],
+        18.0, skip={"grad": "a while_loop of Levenberg–Marquardt steps: reverse mode cannot differentiate it (and a "
+                            "fit's derivative with respect to its start is zero at convergence)"}),
     Row("fitting.residuals", lambda t: fitting.residuals(_PROBLEM, _theta(t)), 18.5),
     Row("fitting.loss", lambda t: fitting.loss(_PROBLEM, _theta(t)), 18.5),
 ]

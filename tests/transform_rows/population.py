@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from jaxneuro import population as pop
@@ -60,6 +61,10 @@ def _scan(h_E):
 
 
 ROWS = [
+    Row("population.scan_traced", lambda h_E: pop.scan_traced(
+        jax.tree.map(lambda leaf: jnp.broadcast_to(jnp.asarray(leaf, float), (1,)), HOMOCLINIC._replace(h_E=h_E)),
+        resolution=201, max_points=3, t_transient=5.0, t_record=10.0).oscillation.period,
+        -7.2, batch=(-7.2, -7.19, -7.18), rtol=1e-4, atol=1e-9),
     Row("population.vector_field", _vector_field, 0.3),
     Row("population.jacobian", _jacobian, 0.3),
     Row("population.field", _field, -7.1),

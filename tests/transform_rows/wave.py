@@ -4,6 +4,9 @@ iterations), so their eager, batched and differentiated calls share compiled pro
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
+
 import jaxneuro as jn
 from jaxneuro import wave
 
@@ -53,6 +56,9 @@ def _speed_estimate(radius):
 
 
 ROWS = [
+    Row("wave.wave_speed_traced", lambda t: wave.wave_speed_traced(
+        jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (1,)), _temperature(t)), rtol=1e-12, **CHEAP)[0],
+        18.5, batch=(10.0, 18.5, 25.0), atol=1e-10, eps=1e-5, rtol=1e-4),
     Row("wave.find_wave_speed", _find_wave_speed, 18.5, batch=(10.0, 18.5, 25.0), atol=1e-10,
         skip={"grad": "the bisection's outputs are piecewise constant in the parameters; wave.wave_speed "
                       "differentiates the same speed (implicit function theorem)"}),
@@ -67,6 +73,7 @@ ROWS = [
 ]
 
 HOST_SIDE = {
+    "wave.check_speed_options": "checks Python options on the host and returns nothing",
     "wave.propagation_failure": "a driver that picks the temperature bracket from a scan on the host (NumPy) "
                                 "before the bisection; its three compiled programs are cached (no recompilation "
                                 "on a second call); batch over axons with wave.find_wave_speed",

@@ -1,0 +1,418 @@
+"""One engine for every batched job: chunks within a memory budget, devices by JAX sharding.
+
+A *job* is an :class:`equinox.Module` (a pytree: its arrays are shared by every member, its
+static fields are configuration) that maps a dict of member parameters, each a 1-D array with
+the members along axis 0, to a pytree whose every leaf has the members along axis 0.  The
+batched jobs of jaxneuro are in :mod:`jaxneuro.jobs` (cable velocity, wave speed,
+extracellular potential, population scan, fitting multi-starts); any function of that form
+works.
+
+:func:`run` evaluates a job over any number of members as if in one call, but
+
+- splits them into chunks whose estimated memory fits ``memory_budget`` (the job's
+  ``member_bytes()``, or XLA's memory analysis of a one-member program),
+- places each chunk on all the devices with a :class:`jax.sharding.NamedSharding` over a 1-D
+  mesh (axis ``"batch"``) and runs it under :func:`jax.shard_map`, each device on its own
+  members with no communication, padding the last chunk (with copies of the last member)
+  and dropping the padding,
+- shows a progress bar per member on a terminal (``tqdm``; quiet otherwise or when asked),
+- compiles once per (job configuration, chunk size, devices): equal jobs share programs.
+
+Several CPU "devices" use several cores for one sweep (on 2 cores about 1.4× the throughput of
+one program over the batch): ask for them before JAX starts, with :func:`use_cpu_devices`
+(or ``XLA_FLAGS=--xla_force_host_platform_device_count=N``).  Several hosts: start each
+process with :func:`initialize_distributed` and call :func:`run` with the same members in
+every process; the devices of all processes form the mesh and every process receives the
+whole result.
+
+Under ``jit``, ``vmap`` or ``grad`` (traced members) :func:`run` is the job applied to the
+whole batch: no chunks, no placement (the caller's transformation decides).
+
+Examples:
+    >>> import jaxneuro as jn
+    >>> members = jn.sweep.product({"radius": [100.0, 200.0], "temperature": [6.3, 18.5]})
+    >>> members["radius"].tolist(), members["temperature"].tolist()
+    ([100.0, 100.0, 200.0, 200.0], [6.3, 18.5, 6.3, 18.5])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Mapping, Optional, Sequence, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from . import results
+
+__all__ = [
+    "AXIS",
+    "product",
+    "grid_shape",
+    "check_members",
+    "resolve_devices",
+    "chunk_layout",
+    "default_memory_budget",
+    "member_bytes",
+    "run",
+    "use_cpu_devices",
+    "initialize_distributed",
+]
+
+#: The name of the mesh axis the members are spread over.
+AXIS = "batch"
+
+#: The fraction of a device's memory (or, on the CPU, of the machine's) a sweep uses by default.
+MEMORY_FRACTION = 0.25
+
+
+# ----------------------------------------------------------------------------------------
+# Members: grid specs and checks (host side).
+
+
+def product(spec: Mapping[str, Sequence[float]]) -> dict:
+    """The members of a grid spec: every combination of the listed values, flattened.
+
+    Args:
+        spec: parameter name -> 1-D sequence of values (the parameter's unit, e.g. radius µm,
+            temperature °C).  The last name varies fastest (C order, like ``np.meshgrid(...,
+            indexing="ij")`` raveled).
+
+    Returns:
+        dict name -> float64 array of ``prod(len(values))`` members.
+
+    Raises:
+        ValueError: an empty spec, an empty or non-1-D list, non-numeric or non-finite values.
+
+    Examples:
+        >>> from jaxneuro import sweep
+        >>> sweep.product({"radius": [1.0, 2.0], "distance": [10.0, 20.0, 30.0]})["distance"].tolist()
+        [10.0, 20.0, 30.0, 10.0, 20.0, 30.0]
+    """
+    values = _spec_values(spec)
+    grids = np.meshgrid(*values.values(), indexing="ij")
+    return {name: g.ravel() for name, g in zip(values, grids)}
+
+
+def grid_shape(spec: Mapping[str, Sequence[float]]) -> tuple:
+    """The shape of a grid spec's product, one axis per name (in order): reshape a
+    :func:`run` result's leaves with ``leaf.reshape(grid_shape(spec) + leaf.shape[1:])``."""
+    return tuple(len(v) for v in _spec_values(spec).values())
+
+
+def _spec_values(spec) -> dict:
+    if not isinstance(spec, Mapping) or not spec:
+        raise ValueError(f"a grid spec must be a non-empty mapping name -> values, got {spec!r}")
+    out = {}
+    for name, values in spec.items():
+        array = np.asarray(values, dtype=object if values is None else None)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(f"grid spec {name!r} must list at least one value (a 1-D list), got {values!r}")
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError):
+            raise ValueError(f"grid spec {name!r} must list numbers, got {values!r}") from None
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"grid spec {name!r} must list finite numbers, got {values!r}")
+        out[str(name)] = array
+    return out
+
+
+def check_members(job, members: Mapping) -> int:
+    """Check a member dict against a job (host side); return the number of members.
+
+    Raises:
+        ValueError: not a mapping, empty, a name the job does not know (listing the ones it
+            does, with units), arrays not 1-D or of different lengths, non-finite values.
+    """
+    if not isinstance(members, Mapping) or not members:
+        raise ValueError(f"members must be a non-empty dict name -> 1-D array, got {members!r}")
+    known = getattr(job, "parameters", None)
+    if known is not None:
+        unknown = [name for name in members if name not in known]
+        if unknown:
+            listing = ", ".join(f"{k} ({u})" if u else k for k, u in known.items())
+            raise ValueError(f"unknown parameter {unknown[0]!r} for {type(job).__name__}; it sweeps: {listing}")
+    sizes = set()
+    for name, values in members.items():
+        if not results.is_concrete(values):
+            continue
+        shape = np.shape(values)
+        if len(shape) != 1:
+            raise ValueError(f"members[{name!r}] must be 1-D (one value per member), got shape {shape}")
+        if shape[0] == 0:
+            raise ValueError(f"members[{name!r}] is empty: a sweep needs at least one member")
+        if not np.all(np.isfinite(np.asarray(values, float))):
+            raise ValueError(f"members[{name!r}] must be finite")
+        sizes.add(shape[0])
+    if len(sizes) > 1:
+        raise ValueError(f"every members array must have the same length, got {sorted(sizes)}")
+    return sizes.pop() if sizes else int(np.shape(next(iter(members.values())))[0])
+
+
+# ----------------------------------------------------------------------------------------
+# Devices and chunks.
+
+
+def resolve_devices(devices=None) -> list:
+    """The devices a sweep spreads over: ``None`` all of the default backend's devices (of every
+    process), an int the first ``n`` of them, or a sequence of :class:`jax.Device`.
+
+    Raises:
+        ValueError: a count <= 0 or more than exist (saying how many there are and how to get
+            more CPU devices), or an empty sequence.
+    """
+    available = jax.devices()
+    if devices is None:
+        return list(available)
+    if isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
+        if devices <= 0:
+            raise ValueError(f"devices must be a positive count, got {devices}")
+        if devices > len(available):
+            raise ValueError(
+                f"devices = {devices} requested but only {len(available)} {jax.default_backend()} device(s) exist"
+                + (" (for several CPU devices call jaxneuro.sweep.use_cpu_devices(n) before JAX starts, or set "
+                   "XLA_FLAGS=--xla_force_host_platform_device_count=n)" if jax.default_backend() == "cpu" else ""))
+        return list(available[:devices])
+    devices = list(devices)
+    if not devices or not all(isinstance(d, jax.Device) for d in devices):
+        raise ValueError(f"devices must be None, a count or a non-empty list of jax.Device, got {devices!r}")
+    return devices
+
+
+def default_memory_budget(devices: Sequence) -> int:
+    """Bytes a sweep may use per device by default: :data:`MEMORY_FRACTION` of the device's memory
+    (from ``memory_stats()``), or on the CPU of the machine's memory shared by its CPU devices."""
+    stats = devices[0].memory_stats() if hasattr(devices[0], "memory_stats") else None
+    if stats and stats.get("bytes_limit"):
+        return int(MEMORY_FRACTION * stats["bytes_limit"])
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 * 2**30
+    return int(MEMORY_FRACTION * total / max(1, len(jax.local_devices())))
+
+
+def chunk_layout(n_members: int, per_member: int, n_devices: int, *, chunk_size: Optional[int] = None,
+                 memory_budget: Optional[int] = None) -> tuple:
+    """``(chunk, n_chunks)``: members per chunk (a multiple of ``n_devices``) and how many chunks.
+
+    ``chunk_size`` (members per chunk, all devices together) if given, else as many as fit
+    ``memory_budget`` bytes per device at ``per_member`` bytes each; never more than the batch
+    rounded up to the devices.
+
+    Raises:
+        ValueError: ``chunk_size`` <= 0, or a budget below one member's estimate.
+    """
+    _check_chunking(chunk_size, memory_budget)
+    if memory_budget is not None:
+        if per_member > memory_budget:
+            raise ValueError(f"memory_budget = {memory_budget:.4g} B per device is below one member's estimated "
+                             f"footprint, {per_member:.4g} B: raise the budget")
+    whole = n_devices * math.ceil(n_members / n_devices)
+    if chunk_size is not None:
+        chunk = int(chunk_size)
+    elif memory_budget is None:
+        chunk = whole
+    else:
+        chunk = n_devices * max(1, int(memory_budget // max(per_member, 1)))
+    chunk = min(n_devices * math.ceil(chunk / n_devices), whole)
+    return chunk, math.ceil(n_members / chunk)
+
+
+def _check_chunking(chunk_size, memory_budget) -> None:
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size <= 0:
+            raise ValueError(f"chunk_size must be a positive integer (members per chunk), got {chunk_size!r}")
+    if memory_budget is not None:
+        if isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(memory_budget) or memory_budget <= 0:
+            raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
+
+
+def member_bytes(job, members: Mapping) -> int:
+    """Estimated bytes one member needs: the job's own ``member_bytes()`` if it has one, else XLA's
+    memory analysis (arguments + outputs + temporaries) of the job compiled for one member."""
+    if hasattr(job, "member_bytes"):
+        return int(job.member_bytes())
+    one = {name: jax.ShapeDtypeStruct((1,), jnp.result_type(np.asarray(v).dtype)) for name, v in members.items()}
+    analysis = jax.jit(_whole).lower(job, one).compile().memory_analysis()
+    if analysis is None:
+        return 1 << 20
+    return int(analysis.argument_size_in_bytes + analysis.output_size_in_bytes + analysis.temp_size_in_bytes)
+
+
+# ----------------------------------------------------------------------------------------
+# The compiled chunk: one program per (job's static configuration and shapes, mesh).
+
+
+def _whole(job, members):
+    return job(members)
+
+
+def _sharded(job, members, *, mesh: Mesh):
+    return jax.shard_map(
+        _whole, mesh=mesh, in_specs=(PartitionSpec(), PartitionSpec(AXIS)), out_specs=PartitionSpec(AXIS),
+        check_vma=False,
+    )(job, members)
+
+
+_run_whole = jax.jit(_whole)
+_run_sharded = jax.jit(_sharded, static_argnames=("mesh",))
+
+
+def _check_output(job, members, n: int):
+    shapes = jax.eval_shape(job, {k: jax.ShapeDtypeStruct((n,) + np.shape(v)[1:], jnp.result_type(v))
+                                  for k, v in members.items()})
+    for path, leaf in jax.tree_util.tree_flatten_with_path(shapes)[0]:
+        if not leaf.shape or leaf.shape[0] != n:
+            raise ValueError(f"{type(job).__name__} must return the members along axis 0 of every leaf; "
+                             f"output{jax.tree_util.keystr(path)} has shape {leaf.shape} for {n} members")
+    return shapes
+
+
+def _global(array: np.ndarray, sharding) -> jax.Array:
+    return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
+
+
+def _to_host(tree):
+    def fetch(leaf):
+        if not leaf.is_fully_addressable:
+            from jax.experimental import multihost_utils
+
+            return np.asarray(multihost_utils.process_allgather(leaf, tiled=True))
+        return np.asarray(leaf)
+
+    return jax.tree.map(fetch, tree)
+
+
+def run(
+    job: Callable,
+    members: Mapping,
+    *,
+    devices: Union[None, int, Sequence] = None,
+    chunk_size: Optional[int] = None,
+    memory_budget: Optional[float] = None,
+    progress: Optional[bool] = None,
+    dtype=None,
+):
+    """Evaluate ``job`` over every member, chunked and spread over devices.
+
+    Args:
+        job: a batched job (:mod:`jaxneuro.jobs`): ``job(members) -> pytree`` with the members
+            along axis 0 of every input and output leaf; an :class:`equinox.Module`, so that
+            equal jobs share compiled programs.
+        members: dict parameter name -> 1-D array (one value per member, in the parameter's
+            unit; :func:`product` expands a grid spec).
+        devices: ``None`` (all devices of the default backend), a count, or a list of devices.
+        chunk_size: members per chunk (all devices together; rounded up to a multiple of the
+            device count).  Default: as many as ``memory_budget`` holds.
+        memory_budget: bytes per device a chunk may use; default :func:`default_memory_budget`.
+        progress: a progress bar on stderr: ``None`` when stderr is a terminal, or True/False.
+        dtype: ``jnp.float32`` to cast the members to float32 (the job should then run in float32,
+            e.g. ``jobs.Cable(dtype=jnp.float32)``); ``None`` keeps them float64.
+
+    Returns:
+        What ``job(members)`` returns for the whole batch (jax arrays, members along axis 0).
+
+    Raises:
+        ValueError: before anything compiles: no members, unknown names, unequal lengths,
+            ``chunk_size`` <= 0, a budget too small for one member, more devices than exist.
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> job = jn.jobs.Extracellular(profile=jn.extracellular.notebook_profile_run(1.0)[0])
+        >>> out = jn.sweep.run(job, {"radius": [1.0, 1.0], "distance": [50.0, 100.0]}, chunk_size=1)
+        >>> out["phi_uV"].shape
+        (2,)
+    """
+    if dtype is not None and jnp.dtype(dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
+        raise ValueError(f"dtype must be float32 or float64 (None), got {dtype!r}")
+    n = check_members(job, members)
+    dtype = jnp.dtype(jnp.float64 if dtype is None else dtype)
+    if not results.is_concrete(members):  # inside a transformation: the job over the whole batch
+        return job({k: jnp.asarray(v, dtype) for k, v in members.items()})
+    devices = resolve_devices(devices)
+    _check_chunking(chunk_size, memory_budget)
+    host = {k: np.asarray(v, dtype) for k, v in members.items()}
+    _check_output(job, host, n)
+    per_member = member_bytes(job, host) if chunk_size is None or memory_budget is not None else 0
+    budget = default_memory_budget(devices) if memory_budget is None and chunk_size is None else memory_budget
+    chunk, n_chunks = chunk_layout(n, per_member, len(devices), chunk_size=chunk_size, memory_budget=budget)
+    mesh = Mesh(np.array(devices), (AXIS,))
+    sharding = NamedSharding(mesh, PartitionSpec(AXIS))
+    replicated = NamedSharding(mesh, PartitionSpec())
+    job_on_mesh = jax.tree.map(lambda leaf: _global(np.asarray(leaf), replicated) if
+                               isinstance(leaf, (jax.Array, np.ndarray)) else leaf, job)
+
+    def launch(k):
+        take = np.minimum(np.arange(k * chunk, (k + 1) * chunk), n - 1)  # padded with the last member
+        placed = {name: _global(values[take], sharding) for name, values in host.items()}
+        return _run_sharded(job_on_mesh, placed, mesh=mesh), min(chunk, n - k * chunk)
+
+    from tqdm.auto import tqdm
+
+    parts = []
+    with tqdm(total=n, unit="member", desc=type(job).__name__, disable=None if progress is None else not progress) as bar:
+        pending = launch(0)
+        for k in range(n_chunks):
+            following = launch(k + 1) if k + 1 < n_chunks else None  # queued while this one runs
+            out, real = pending
+            parts.append(jax.tree.map(lambda leaf: leaf[:real], _to_host(out)))
+            bar.update(real)
+            pending = following
+    whole = parts[0] if len(parts) == 1 else jax.tree.map(lambda *leaves: np.concatenate(leaves), *parts)
+    return jax.tree.map(jnp.asarray, whole)
+
+
+# ----------------------------------------------------------------------------------------
+# Starting JAX for sweeps.
+
+
+def use_cpu_devices(count: int) -> None:
+    """Make the CPU backend expose ``count`` devices (one per core is a good choice), so that
+    :func:`run` spreads a sweep over the cores.  Must be called before JAX starts its backend
+    (before the first computation).
+
+    Raises:
+        ValueError: ``count`` <= 0, or JAX has already started with a different count.
+    """
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count <= 0:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    if jax.config.jax_num_cpu_devices == count:
+        return
+    try:
+        jax.config.update("jax_num_cpu_devices", int(count))
+    except RuntimeError:
+        raise ValueError(f"JAX has already started with {len(jax.devices('cpu'))} CPU device(s); call "
+                         "use_cpu_devices before the first computation (or set XLA_FLAGS="
+                         f"--xla_force_host_platform_device_count={count})") from None
+
+
+def initialize_distributed(coordinator_address: str, num_processes: int, process_id: int, *,
+                           local_cpu_devices: Optional[int] = None) -> None:
+    """Join a multi-process (multi-host) sweep: :func:`jax.distributed.initialize` with, on CPUs,
+    the Gloo collectives that gather results across processes.
+
+    Every process then calls :func:`run` with the same job and members; the mesh spans the
+    devices of all processes and each process gets the whole result.
+
+    Args:
+        coordinator_address: ``"host:port"`` of process 0.
+        num_processes: how many processes take part.
+        process_id: this process's index, 0 … num_processes - 1.
+        local_cpu_devices: CPU devices of this process (:func:`use_cpu_devices`), if given.
+
+    Examples (two processes on one machine)::
+
+        # process 0                                      # process 1
+        sweep.initialize_distributed("localhost:4321", 2, 0)   sweep.initialize_distributed("localhost:4321", 2, 1)
+        out = sweep.run(job, members)                    out = sweep.run(job, members)
+    """
+    if local_cpu_devices is not None:
+        use_cpu_devices(local_cpu_devices)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address, num_processes=num_processes, process_id=process_id)

@@ -1,0 +1,240 @@
+"""The sweep engine (jaxneuro.sweep) and its jobs (jaxneuro.jobs): the same numbers spread over
+devices and processes as on one device, chunks that change nothing, the jobs against the module
+functions they batch, progress, and bad input refused before anything compiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxneuro as jn
+from jaxneuro import fitting, jobs, sweep
+
+HERE = Path(__file__).resolve().parent
+CASES = HERE / "sweep_cases.py"
+SMALL_GRID = jn.Grid(length=10_000.0, dx=500.0, dt=0.01, t_stop=2.0)
+
+
+def _last_json(text: str) -> dict:
+    return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
+
+
+def _environment() -> dict:
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
+def test_four_cpu_devices_give_the_numbers_of_one():
+    """Acceptance 1: cable, wave speed, extracellular, population and fitting multi-starts spread
+    over 4 CPU devices (XLA_FLAGS, in a fresh process) equal the same members on one device."""
+    env = _environment()
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    done = subprocess.run([sys.executable, str(CASES), "compare", "4"], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = _last_json(done.stdout)
+    assert report["devices"] == 4
+    assert set(report["cases"]) == {"cable", "speed", "extracellular", "population", "fit"}
+    for job, difference in report["cases"].items():
+        assert difference <= 1e-12, (job, difference)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_through_jax_distributed():
+    """Acceptance 1: two processes on localhost (jax.distributed, Gloo on the CPU), one device
+    each; every job's members spread over both processes equal those run on one device."""
+    port = _free_port()
+    procs = [subprocess.Popen([sys.executable, str(CASES), "distributed", str(port), str(i), "2"],
+                              env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    outputs = [p.communicate(timeout=900) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        assert p.returncode == 0, err[-3000:]
+        report = _last_json(out)
+        assert report["processes"] == 2 and report["devices"] == 2
+        assert set(report["cases"]) == {"cable", "speed", "extracellular", "population", "fit"}
+        for job, difference in report["cases"].items():
+            assert difference <= 1e-12, (job, difference)
+
+
+# --- members and chunks ------------------------------------------------------------------------
+
+
+def test_product_and_grid_shape():
+    spec = {"radius": [1.0, 2.0], "distance": [10.0, 20.0, 30.0]}
+    members = sweep.product(spec)
+    assert members["radius"].tolist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    assert members["distance"].tolist() == [10.0, 20.0, 30.0] * 2
+    assert sweep.grid_shape(spec) == (2, 3)
+
+
+def test_chunk_layout_rounds_to_devices_and_budget():
+    assert sweep.chunk_layout(10, 100, 1, chunk_size=3) == (3, 4)
+    assert sweep.chunk_layout(10, 100, 4, chunk_size=3) == (4, 3)  # a multiple of the devices
+    assert sweep.chunk_layout(10, 100, 2, memory_budget=350) == (6, 2)  # 3 members per device
+    assert sweep.chunk_layout(5, 100, 4) == (8, 1)  # the whole batch, padded to the devices
+
+
+@pytest.fixture(scope="module")
+def profile():
+    from jaxneuro.extracellular import NOTEBOOK_AXON, SpikeProfile
+
+    x = np.arange(0.0, 4_000.0, 20.0)
+    v = 100.0 * np.exp(-((x - 2_000.0) / 300.0) ** 2) - 10.0 * np.exp(-((x - 1_500.0) / 500.0) ** 2)
+    return SpikeProfile.from_samples(x, v, NOTEBOOK_AXON)
+
+
+def test_extracellular_job_equals_the_module_sweep_whatever_the_chunks(profile):
+    spec = {"radius": [0.5, 1.0, 2.0, 4.0], "distance": [25.0, 50.0, 100.0]}
+    reference = jn.extracellular_sweep(profile, profile.axon._replace(radius=jnp.asarray(spec["radius"])),
+                                       jnp.asarray(spec["distance"]))
+    job = jobs.Extracellular(profile=profile)
+    for chunk in (1, 5, None):
+        out = sweep.run(job, sweep.product(spec), chunk_size=chunk, progress=False)
+        phi = np.asarray(out["phi_uV"]).reshape(sweep.grid_shape(spec))
+        np.testing.assert_allclose(phi, reference.value, rtol=1e-12)
+    # A memory budget of ~3 members per chunk gives the same numbers.
+    out = sweep.run(job, sweep.product(spec), memory_budget=3.5 * job.member_bytes(), progress=False)
+    np.testing.assert_allclose(np.asarray(out["phi_uV"]).reshape(4, 3), reference.value, rtol=1e-12)
+
+
+def test_cable_and_population_jobs_equal_their_modules():
+    radii = np.array([200.0, 238.0, 280.0])
+    out = sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), {"radius": radii}, chunk_size=2,
+                    progress=False)
+    axon = jn.cooley_dodge_axon()._replace(radius=jnp.asarray(radii))
+    sol = jn.simulate_cable(axon, SMALL_GRID, jn.cooley_dodge_stimulus(jnp.asarray(radii), SMALL_GRID.dx))
+    np.testing.assert_allclose(out["velocity_m_per_s"], jn.conduction_velocity(sol, 2_000.0, 8_000.0), rtol=1e-12)
+    assert np.all(np.asarray(out["result"]) == 0)
+    assert out["velocity_m_per_s"][0] < out["velocity_m_per_s"][2]  # faster in thicker axons
+
+    snic = jn.population.preset("snic")
+    h = np.array([-7.1, -6.9])
+    options = dict(resolution=201, t_transient=10.0, t_record=30.0)
+    out = sweep.run(jobs.PopulationScan(params=snic, **options), {"h_E": h}, chunk_size=1, progress=False)
+    ref = jn.population_scan(snic._replace(h_E=jnp.asarray(h)), **options)
+    np.testing.assert_allclose(out["period"], ref.oscillation.period, rtol=1e-12)
+    assert out["fixed_points"].tolist() == [3, 1] and out["oscillating"].tolist() == [False, True]
+
+
+def test_speed_job_equals_wave_speed():
+    temperatures = np.array([6.3, 18.5])
+    out = sweep.run(jobs.Speed(dt=0.02, rtol=1e-8, t_stop=20.0), {"temperature": temperatures}, progress=False)
+    axon = jn.cooley_dodge_axon()
+    ref = jn.wave_speed(axon._replace(membrane=axon.membrane._replace(temperature=jnp.asarray(temperatures))),
+                        dt=0.02, rtol=1e-8, t_stop=20.0)
+    np.testing.assert_allclose(out["speed_m_per_s"], ref, rtol=1e-12)
+
+
+def test_fit_starts_job_runs_every_start_like_fit(profile):
+    from jaxneuro import recordings
+
+    t = np.arange(-1.0, 1.0 + 1e-9, 0.05)
+    truth = fitting.waveform_problem(recordings.WaveformRecording.make(t, np.zeros_like(t), distance=50.0),
+                                     ("radius", "distance"), profile=profile, speed=0.7)
+    phi = np.asarray(truth.predict(jnp.asarray([1.0, 50.0]))[0])
+    noise = 0.01 * np.abs(phi).max()
+    data = phi + noise * np.random.default_rng(1).standard_normal(phi.shape)
+    problem = fitting.waveform_problem(recordings.WaveformRecording.make(t, data, distance=50.0, noise=noise),
+                                       ("radius", "distance"), profile=profile, speed=0.7)
+    starts = np.array([[1.3, 65.0], [0.8, 40.0], [1.1, 55.0]])
+    out = sweep.run(jobs.FitStarts(problem=problem), {"radius": starts[:, 0], "distance": starts[:, 1]},
+                    chunk_size=1, progress=False)
+    host = fitting.fit(problem, starts=starts, progress=False, with_uncertainty=False)
+    np.testing.assert_allclose(out["values"], host.finals, rtol=1e-7)
+    np.testing.assert_allclose(out["loss"], host.final_losses, rtol=1e-9)
+    assert out["result"].tolist() == list(host.final_results)
+
+
+def test_progress_is_shown_when_asked(profile, capsys):
+    job = jobs.Extracellular(profile=profile)
+    sweep.run(job, {"distance": [30.0, 60.0, 90.0]}, chunk_size=1, progress=True)
+    err = capsys.readouterr().err
+    assert "Extracellular" in err and "3/3" in err
+    sweep.run(job, {"distance": [30.0, 60.0, 90.0]}, chunk_size=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_float32_members_and_job_give_float32():
+    out = sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0, dtype=jnp.float32), {"radius": [238.0]},
+                    dtype=jnp.float32, progress=False)
+    assert out["velocity_m_per_s"].dtype == jnp.float32 and out["peak_mV"].dtype == jnp.float32
+    ref = sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), {"radius": [238.0]}, progress=False)
+    assert ref["velocity_m_per_s"].dtype == jnp.float64
+    np.testing.assert_allclose(out["velocity_m_per_s"], ref["velocity_m_per_s"], rtol=1e-4)
+
+
+# --- bad input: refused before anything compiles --------------------------------------------
+
+
+@pytest.fixture
+def no_compiling(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("compiled before the input was checked")
+
+    monkeypatch.setattr(sweep, "_run_sharded", fail)
+
+
+@pytest.mark.parametrize("members, options, message", [
+    ({}, {}, "non-empty"),
+    ({"radius": []}, {}, "empty"),
+    ({"radius": [238.0], "diameter": [1.0]}, {}, "unknown parameter 'diameter'"),
+    ({"radius": [238.0, 300.0], "rho": [35.4]}, {}, "same length"),
+    ({"radius": [238.0, np.nan]}, {}, "finite"),
+    ({"radius": [238.0]}, {"chunk_size": 0}, "chunk_size"),
+    ({"radius": [238.0]}, {"chunk_size": -3}, "chunk_size"),
+    ({"radius": [238.0]}, {"chunk_size": 2.5}, "chunk_size"),
+    ({"radius": [238.0]}, {"memory_budget": 1000.0}, "below one member"),
+    ({"radius": [238.0]}, {"memory_budget": -1.0}, "memory_budget"),
+    ({"radius": [238.0]}, {"devices": 10_000}, "only"),
+    ({"radius": [238.0]}, {"devices": 0}, "positive"),
+    ({"radius": [238.0]}, {"dtype": jnp.int32}, "dtype"),
+])
+def test_bad_input_is_refused_before_compiling(no_compiling, members, options, message):
+    with pytest.raises(ValueError, match=message):
+        sweep.run(jobs.Cable(grid=SMALL_GRID), members, progress=False, **options)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({}, "non-empty"),
+    ({"radius": []}, "at least one"),
+    ({"radius": [[1.0, 2.0]]}, "1-D"),
+    ({"radius": ["a"]}, "numbers"),
+    ({"radius": [1.0, np.inf]}, "finite"),
+])
+def test_bad_grid_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        sweep.product(spec)
+
+
+def test_bad_job_options_and_names():
+    with pytest.raises(ValueError, match="rtol"):
+        jobs.Speed(rtol=-1.0)
+    with pytest.raises(ValueError, match="unknown job"):
+        jobs.default("neuron")
+    with pytest.raises(ValueError, match="count must be a positive"):
+        sweep.use_cpu_devices(0)
+
+
+def test_run_inside_jit_is_the_job_over_the_batch(profile):
+    job = jobs.Extracellular(profile=profile)
+    members = {"distance": jnp.array([30.0, 60.0])}
+    eager = sweep.run(job, members, chunk_size=1, progress=False)["phi_uV"]
+    traced = jax.jit(lambda d: sweep.run(job, {"distance": d})["phi_uV"])(members["distance"])
+    np.testing.assert_allclose(traced, eager, rtol=1e-13)
