@@ -7,6 +7,7 @@
     jaxneuro population [options]          simulate the E/I population oscillator
     jaxneuro phase-plane [options]         its fixed points, types, speed statistics, saddle-node
     jaxneuro fit --recording F --fit NAMES fit model parameters to a recording, with uncertainty
+    jaxneuro sweep JOB --values NAME=...   a batched job over a grid (chunks, devices, progress): npz/csv
 
 Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 """
@@ -14,6 +15,7 @@ Units: µm, ms, mV from rest, mS/cm², Ω·cm, °C, nA; velocities in m/s.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -464,12 +466,12 @@ def _fit_parser(sub):
     p.set_defaults(func=_run_fit)
 
 
-def _run_fit(args) -> int:
-    from . import cable, fitting, recordings, reproduce
+def _fit_problem(args, fit):
+    """The fitting problem of ``args.recording`` for the parameters ``fit`` (names): a trace, speed
+    or waveform problem, as its file says."""
+    from . import cable, extracellular, fitting, recordings
     from .cable import Grid
 
-    validation.check_integer("--starts", args.starts, minimum=1)
-    validation.check_integer("--max-iterations", args.max_iterations, minimum=1)
     recording = recordings.load(args.recording)
     bounds = _pairs("--bounds", args.bounds, _interval)
     start = _pairs("--start", args.start, float)
@@ -480,13 +482,13 @@ def _run_fit(args) -> int:
         validation.check_number("--dx", args.dx, positive=True, unit="µm")
         t_stop = max(float(recording.t[-1]), dt)
         grid = Grid(length=args.length, dx=args.dx, dt=dt, t_stop=t_stop)
-        problem = fitting.trace_problem(recording, args.fit, axon=axon, grid=grid, start=start, bounds=bounds,
+        problem = fitting.trace_problem(recording, fit, axon=axon, grid=grid, start=start, bounds=bounds,
                                         stimulus=cable.cooley_dodge_stimulus(axon.radius, args.dx))
     elif isinstance(recording, recordings.SpeedRecording):
         dt = 0.01 if args.dt is None else args.dt
-        problem = fitting.speed_problem(recording, args.fit, axon=axon, dt=dt, start=start, bounds=bounds)
+        problem = fitting.speed_problem(recording, fit, axon=axon, dt=dt, start=start, bounds=bounds)
     else:
-        names = fitting.check_names(args.fit, "waveform")  # everything checked before the profile's run
+        names = fitting.check_names(fit, "waveform")  # everything checked before the profile's run
         for name in list(bounds) + list(start):
             if name not in names:
                 raise ValueError(f"--bounds/--start name {name!r}, which is not fitted ({', '.join(names)})")
@@ -495,10 +497,19 @@ def _run_fit(args) -> int:
             raise ValueError("the electrode distance is unknown: give --distance (µm) or fit distance")
         if args.distance is not None:
             validation.check_number("--distance", args.distance, positive=True, unit="µm")
-        profile, solution = reproduce.notebook_profile_run(radius=1.0)
+        profile, solution = extracellular.notebook_profile_run(radius=1.0)
         speed = float(cable.conduction_velocity(solution, 3_000.0, 7_000.0))
         problem = fitting.waveform_problem(recording, names, profile=profile, speed=speed, start=start, bounds=bounds,
                                            distance=None if distance != distance else distance)
+    return problem
+
+
+def _run_fit(args) -> int:
+    from . import fitting
+
+    validation.check_integer("--starts", args.starts, minimum=1)
+    validation.check_integer("--max-iterations", args.max_iterations, minimum=1)
+    problem = _fit_problem(args, args.fit)
     result = fitting.fit(problem, method=args.method, starts=args.starts, max_iterations=args.max_iterations,
                          progress=False if args.quiet or args.json else None)
     if args.json:
@@ -529,6 +540,299 @@ def _run_reproduce(args) -> int:
     return 0
 
 
+def _sweep_parser(sub):
+    p = sub.add_parser(
+        "sweep", help="a batched job over a grid of parameters (chunks, all devices, progress): .npz, .csv, summary",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run one of the batched jobs over every combination of the listed parameter values, in chunks "
+                    "within a memory budget, spread over the devices (JAX sharding), with progress on a terminal.\n"
+                    "Jobs and the parameters they sweep (units):\n"
+                    "  cable          conduction velocity: radius (µm), rho (Ω·cm), temperature (°C), Cm, gNa, gK, gL,\n"
+                    "                 ENa, EK, EL, beta_m_exponent, q10, stim_density (µA/cm²)\n"
+                    "  speed          travelling-pulse speed: the same axon parameters\n"
+                    "  extracellular  Φe (µV): radius, rho, distance (µm), x (µm from the peak), sigma_e (S/m)\n"
+                    "  population     fixed points and oscillation: h_E, h_I, tau_E, tau_I, c1, c2, c3, c4\n"
+                    "  fit            many starts of a fit to --recording: the fitted parameters' start values\n"
+                    "Example: jaxneuro sweep cable --values radius=100,238,400 --linspace temperature=6.3:25:8 "
+                    "--out sweep/",
+    )
+    p.add_argument("job", choices=("cable", "speed", "extracellular", "population", "fit"), help="the batched job")
+    g = p.add_argument_group("the grid (every combination; the last parameter varies fastest)")
+    g.add_argument("--values", action="append", default=[], metavar="NAME=V1,V2,...", help="listed values")
+    g.add_argument("--linspace", action="append", default=[], metavar="NAME=START:STOP:COUNT", help="evenly spaced")
+    g.add_argument("--geomspace", action="append", default=[], metavar="NAME=START:STOP:COUNT",
+                   help="geometrically spaced")
+    g.add_argument("--spec", help="a JSON or TOML file: {\"parameters\": {name: [values] or {\"linspace\": [start, "
+                                  "stop, count]}}, \"options\": {...}}; flags add to it")
+    g.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="a job option (e.g. x1=20000, rtol=1e-10, resolution=2001, units=notebook)")
+    d = p.add_argument_group("devices and memory")
+    d.add_argument("--devices", type=int, default=None, help="devices to use [all]; on the CPU, that many CPU "
+                                                              "devices are created (one per core is best)")
+    d.add_argument("--chunk-size", type=int, default=None, help="members per chunk [as the memory budget allows]")
+    d.add_argument("--memory-budget", default=None, help="bytes per device, e.g. 2GB, 500MB [a quarter of memory]")
+    d.add_argument("--float32", action="store_true", help="compute in float32 (cable job; ~1e-4 relative accuracy)")
+    c = p.add_argument_group("cable and fit options")
+    c.add_argument("--length", type=float, default=70_000.0, help="cable length (µm) [70000]")
+    c.add_argument("--dx", type=float, default=250.0, help="node spacing (µm) [250]")
+    c.add_argument("--dt", type=float, default=None, help="time step (ms) [cable 0.001; speed 0.001]")
+    c.add_argument("--t-stop", type=float, default=5.0, help="cable run duration (ms) [5]")
+    c.add_argument("--preset", default="homoclinic", help="population: the unswept parameters [homoclinic]")
+    c.add_argument("--recording", help="fit: the recording (.npz or .csv)")
+    _add_axon_arguments(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--out", required=True, help="folder for sweep.npz, sweep.csv and summary.json")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=_run_sweep)
+
+
+def _has_gpu() -> bool:
+    """Whether a GPU plug-in for JAX is installed (without starting JAX's backends)."""
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("jax_cuda12_plugin", "jax_cuda13_plugin",
+                                                                         "jax_rocm60_plugin"))
+
+
+def _bytes(text):
+    """``2GB``, ``500MB``, ``1e9``: bytes."""
+    if text is None:
+        return None
+    units = {"TB": 2**40, "GB": 2**30, "MB": 2**20, "KB": 2**10, "B": 1}
+    clean = str(text).strip().upper().replace("IB", "B")
+    for suffix, factor in units.items():
+        if clean.endswith(suffix):
+            number = clean[: -len(suffix)]
+            break
+    else:
+        number, factor = clean, 1
+    try:
+        value = float(number) * factor
+    except ValueError:
+        raise ValueError(f"--memory-budget must be a size like 2GB, 500MB or 1e9 (bytes), got {text!r}") from None
+    return value
+
+
+def _spaced(flag: str, text: str, geometric: bool):
+    import numpy as np
+
+    name, sep, rest = text.partition("=")
+    parts = rest.split(":")
+    if not sep or len(parts) != 3:
+        raise ValueError(f"{flag} takes NAME=START:STOP:COUNT, got {text!r}")
+    try:
+        start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ValueError(f"{flag} takes NAME=START:STOP:COUNT (numbers; COUNT an integer), got {text!r}") from None
+    if count < 1:
+        raise ValueError(f"{flag} {name}: COUNT must be >= 1, got {count}")
+    if geometric and not (start > 0 and stop > 0):
+        raise ValueError(f"{flag} {name}: START and STOP must be > 0, got {start:g}, {stop:g}")
+    return name.strip(), (np.geomspace if geometric else np.linspace)(start, stop, count)
+
+
+def _spec_file(path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    text = Path(path).read_text()
+    if path.endswith(".toml"):
+        import tomllib
+
+        data = tomllib.loads(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict) or not set(data) <= {"job", "parameters", "options"}:
+        raise ValueError(f"--spec {path}: expected keys 'parameters' and optionally 'options' and 'job', got "
+                         f"{sorted(data) if isinstance(data, dict) else type(data).__name__}")
+    return data
+
+
+def _option_value(text: str):
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _sweep_spec(args):
+    """The grid spec and job options from --spec and the flags."""
+    import numpy as np
+
+    data = _spec_file(args.spec) if args.spec else {}
+    if data.get("job", args.job) != args.job:
+        raise ValueError(f"--spec {args.spec} is for the {data['job']!r} job, not {args.job!r}")
+    spec = {}
+    for name, values in data.get("parameters", {}).items():
+        if isinstance(values, dict):
+            (kind, triple), = values.items() if len(values) == 1 else ((None, None),)
+            if kind not in ("linspace", "geomspace") or len(triple) != 3:
+                raise ValueError(f"--spec parameter {name!r}: a list of values or {{\"linspace\": [start, stop, count]}}")
+            values = getattr(np, kind)(float(triple[0]), float(triple[1]), int(triple[2]))
+        spec[name] = values
+    for text in args.values:
+        name, sep, rest = text.partition("=")
+        if not sep:
+            raise ValueError(f"--values takes NAME=V1,V2,..., got {text!r}")
+        try:
+            spec[name.strip()] = [float(v) for v in rest.split(",")]
+        except ValueError:
+            raise ValueError(f"--values {name}: the values must be numbers, got {rest!r}") from None
+    for flag, texts, geometric in (("--linspace", args.linspace, False), ("--geomspace", args.geomspace, True)):
+        for text in texts:
+            name, values = _spaced(flag, text, geometric)
+            spec[name] = values
+    options = dict(data.get("options", {}))
+    for text in args.option:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise ValueError(f"--option takes NAME=VALUE, got {text!r}")
+        options[name.strip()] = _option_value(value.strip())
+    if not spec:
+        raise ValueError("the grid is empty: give --values, --linspace, --geomspace or --spec with parameters")
+    return spec, options
+
+
+def _sweep_job(args, names, options):
+    """The job of ``args.job`` with the command's settings and ``options`` (static fields)."""
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from . import cable, extracellular, jobs, population
+
+    settings = {}
+    if args.job in ("cable", "speed"):
+        settings["axon"] = _axon_from(args)
+        cable.validate_axon(settings["axon"])
+    if args.job == "cable":
+        settings["grid"] = cable.Grid(args.length, args.dx, 0.001 if args.dt is None else args.dt, args.t_stop)
+        settings["dtype"] = jnp.float32 if args.float32 else jnp.float64
+    elif args.float32:
+        raise ValueError(f"--float32 is available for the cable job; the {args.job} job runs in float64")
+    if args.job == "speed" and args.dt is not None:
+        settings["dt"] = args.dt
+    if args.job == "population":
+        settings["params"] = population.preset(args.preset)
+    job_type = jobs.JOBS[args.job]
+    fields = {f.name for f in dataclasses.fields(job_type)}
+    for name in options:
+        if name not in fields or name in ("axon", "grid", "params", "problem", "profile", "dtype"):
+            allowed = sorted(fields - {"axon", "grid", "params", "problem", "profile", "dtype"})
+            raise ValueError(f"--option {name!r} is not an option of the {args.job} job; it takes: {', '.join(allowed)}")
+    if args.job == "extracellular":
+        settings["profile"] = extracellular.notebook_profile_run(radius=1.0)[0]
+    if args.job == "fit":
+        if not args.recording:
+            raise ValueError("the fit job needs --recording (the data to fit)")
+        args.bounds, args.start, args.distance = "", "", None
+        settings["problem"] = _fit_problem(args, tuple(names))
+    return job_type(**settings, **options)
+
+
+def _run_sweep(args) -> int:
+    import dataclasses
+    import io
+
+    import numpy as np
+
+    from . import __version__, jobs, sweep
+    from .output import OutputFolder, unit_key
+
+    if args.devices is not None:
+        validation.check_integer("--devices", args.devices, minimum=1)
+        cores = os.cpu_count() or 1
+        if args.devices > cores and not _has_gpu():
+            raise ValueError(f"--devices {args.devices}: this machine has {cores} CPU core(s) and no GPU; ask for at "
+                             f"most {cores} (one CPU device per core)")
+        try:  # on the CPU, one device per core asked for; no effect on a GPU's devices
+            sweep.use_cpu_devices(args.devices)
+        except ValueError:
+            pass  # JAX already started (a caller in this process): its devices are checked by the sweep
+    spec, options = _sweep_spec(args)
+    members = sweep.product(spec)  # checks the values
+    budget = _bytes(args.memory_budget)
+    if args.chunk_size is not None:
+        validation.check_integer("--chunk-size", args.chunk_size, minimum=1)
+    if args.job != "fit":
+        known = jobs.JOBS[args.job].parameters
+        unknown = [name for name in spec if name not in known]
+        if unknown:
+            raise ValueError(f"unknown parameter {unknown[0]!r} for the {args.job} job; it sweeps: {', '.join(known)}")
+    folder = OutputFolder(args.out)
+    job = _sweep_job(args, list(spec), options)
+    start = time.perf_counter()
+    layout = sweep.plan(job, members, devices=args.devices, chunk_size=args.chunk_size, memory_budget=budget)
+    out = sweep.run(job, members, devices=args.devices, chunk_size=args.chunk_size, memory_budget=budget,
+                    progress=False if args.quiet or args.json else None,
+                    dtype="float32" if args.float32 else None)
+    wall = time.perf_counter() - start
+    units = job.parameters
+    columns = {unit_key(name, units[name]): np.asarray(values) for name, values in members.items()}
+    results_host = {name: np.asarray(value) for name, value in out.items()}
+    folder.write_bytes("sweep.npz", _npz_bytes({**columns, **results_host}))
+    table = dict(columns)
+    for name, value in results_host.items():
+        if value.ndim == 1:
+            table[name] = value
+        else:
+            for k in range(int(np.prod(value.shape[1:]))):
+                table[f"{name}_{k}"] = value.reshape(value.shape[0], -1)[:, k]
+    text = io.StringIO()
+    np.savetxt(text, np.column_stack([np.asarray(v, float) for v in table.values()]), delimiter=",",
+               header=",".join(table), comments="", fmt="%.17g")
+    folder.write_text("sweep.csv", text.getvalue())
+    failed = int(np.sum(results_host["result"] != 0)) if "result" in results_host else 0
+    summary = {
+        "job": args.job,
+        "options": {f.name: getattr(job, f.name) for f in dataclasses.fields(job)
+                    if isinstance(getattr(job, f.name), (int, float, str, bool))},
+        "parameters": {unit_key(name, units[name]): np.asarray(values).tolist() for name, values in spec.items()},
+        "grid_shape": list(sweep.grid_shape(spec)),
+        "members": int(len(next(iter(members.values())))),
+        "failed_members": failed,
+        "devices": len(layout.devices),
+        "device_kind": layout.devices[0].device_kind,
+        "chunk_members": layout.chunk,
+        "chunks": layout.n_chunks,
+        "member_bytes_estimate": layout.member_bytes,
+        "memory_budget_bytes": layout.memory_budget,
+        "float32": bool(args.float32),
+        "wall_time_s": wall,
+        "outputs": {name: {"min": np.nanmin(v) if np.isfinite(v).any() else None,
+                           "max": np.nanmax(v) if np.isfinite(v).any() else None}
+                    for name, v in ((n, np.asarray(r, float)) for n, r in results_host.items()) if name != "result"},
+        "jaxneuro_version": __version__,
+        "jax_version": jax.__version__,
+    }
+    if args.job == "cable":
+        summary["cable_grid"] = {"length_um": job.grid.length, "dx_um": job.grid.dx, "dt_ms": job.grid.dt,
+                                 "t_stop_ms": job.grid.t_stop}
+    folder.write_text("summary.json", json_text(summary, indent=2) + "\n")
+    if args.json:
+        print(json_text(summary))
+    else:
+        print(f"{args.job}: {summary['members']} members on {summary['devices']} {summary['device_kind']} device(s), "
+              f"{layout.n_chunks} chunk(s) of {layout.chunk}, {wall:.2f} s; {failed} failed")
+        for name, stats in summary["outputs"].items():
+            print(f"  {name:<20s} {stats['min']!s:>24} … {stats['max']!s}")
+        print(f"wrote {folder.path / 'sweep.npz'}, sweep.csv, summary.json")
+    return 0 if failed == 0 else 3
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors as one line ``jaxneuro: error: ...`` (exit code 2)."""
 
@@ -555,6 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     _population_parser(sub)
     _phase_plane_parser(sub)
     _fit_parser(sub)
+    _sweep_parser(sub)
     for command in sub.choices.values():  # --debug also after the command's name
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show the full traceback of an error")

@@ -1027,12 +1027,6 @@ def profile_likelihood(problem: Problem, result: Fit, name: str, values, *, max_
 _DATA_UNIT_KEY = {"trace": "mV", "waveform": "uV", "speed": "m_per_s"}
 
 
-def _key(name: str, unit: str) -> str:
-    suffix = {"µm": "um", "Ω·cm": "ohm_cm", "°C": "degC", "mS/cm²": "mS_per_cm2", "mV": "mV", "µF/cm²": "uF_per_cm2",
-              "nA": "nA", "S/m": "S_per_m", "ms": "ms", "": ""}[unit]
-    return f"{name}_{suffix}" if suffix else name
-
-
 def summary(result: Fit) -> dict:
     """A JSON-ready summary (units in every key) of a :class:`Fit`; see :func:`jaxneuro.output.json_text`."""
     out = {
@@ -1045,7 +1039,7 @@ def summary(result: Fit) -> dict:
         "parameters": {},
     }
     for i, (name, unit) in enumerate(zip(result.names, result.units)):
-        out["parameters"][_key(name, unit)] = {
+        out["parameters"][output.unit_key(name, unit)] = {
             "value": result.values[i], "standard_error": result.standard_errors[i], "at_bound": bool(result.at_bound[i]),
         }
     out["correlation"] = {"order": list(result.names), "matrix": result.correlation}
@@ -1056,7 +1050,7 @@ def summary(result: Fit) -> dict:
         out["identifiable"] = unc.identifiability.identifiable
         out["relative_singular_values"] = unc.identifiability.relative
         out["not_identifiable"] = list(unc.identifiability.combinations)
-    keys = [_key(n, u) for n, u in zip(result.names, result.units)]
+    keys = [output.unit_key(n, u) for n, u in zip(result.names, result.units)]
     out["starts"] = {"start": {k: result.starts[:, i] for i, k in enumerate(keys)},
                      "final": {k: result.finals[:, i] for i, k in enumerate(keys)},
                      "final_losses": result.final_losses,

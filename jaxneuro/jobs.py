@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import cable, extracellular, fitting, population, results, wave
+from . import cable, extracellular, fitting, population, results, validation, wave
 from .cable import Axon, Grid
 from .membrane import HHParams
 from .population import PopulationParams
@@ -65,7 +65,8 @@ class Cable(eqx.Module):
     Attributes:
         axon: the values of the parameters not swept (default Cooley & Dodge).
         grid: the cable's discretisation (static; default :func:`jaxneuro.cooley_dodge_grid`).
-        x1, x2: positions (µm) between which the velocity is measured (static).
+        x1, x2: positions (µm) between which the velocity is measured (static; default 2 and 3 cm,
+            the notebook's).
         stim_duration: the stimulus pulse (ms) on the half-cell at x = 0 (static).
         linear_solver: as :func:`jaxneuro.simulate_cable` (static; ``"auto"`` picks per backend).
         dtype: ``jnp.float64`` or ``jnp.float32`` (static).
@@ -78,13 +79,25 @@ class Cable(eqx.Module):
 
     axon: Axon = cable.cooley_dodge_axon()
     grid: Grid = eqx.field(static=True, default=cable.cooley_dodge_grid())
-    x1: float = eqx.field(static=True, default=10_000.0)
-    x2: float = eqx.field(static=True, default=15_000.0)
+    x1: float = eqx.field(static=True, default=20_000.0)
+    x2: float = eqx.field(static=True, default=30_000.0)
     stim_duration: float = eqx.field(static=True, default=0.2)
     linear_solver: str = eqx.field(static=True, default="auto")
     dtype: type = eqx.field(static=True, default=jnp.float64)
 
     parameters: ClassVar[dict] = {**AXON_PARAMETERS, "stim_density": "µA/cm²"}
+
+    def __check_init__(self):
+        if not isinstance(self.grid, Grid):
+            raise ValueError(f"grid must be a jaxneuro.Grid, got {type(self.grid).__name__}")
+        if not 0.0 <= self.x1 < self.x2 <= self.grid.length:
+            raise ValueError(f"need 0 <= x1 < x2 <= {self.grid.length:g} µm (on the cable), got x1 = {self.x1:g}, "
+                             f"x2 = {self.x2:g} µm")
+        if not self.stim_duration > 0.0:
+            raise ValueError(f"stim_duration must be > 0 ms, got {self.stim_duration}")
+        validation.check_choice("linear_solver", self.linear_solver, cable.LINEAR_SOLVERS)
+        if jnp.dtype(self.dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
     def member_bytes(self) -> int:
         # State, factors, reductions and the step's temporaries: ~64 values per node.

@@ -76,6 +76,18 @@ def _scalar_text(value) -> str:
         return "None"
 
 
+#: How a unit is written at the end of a file key (JSON, CSV, NPZ): ``radius_um``, ``rho_ohm_cm``.
+UNIT_SUFFIXES = {"µm": "um", "Ω·cm": "ohm_cm", "°C": "degC", "mS/cm²": "mS_per_cm2", "mV": "mV", "µF/cm²": "uF_per_cm2",
+                 "µA/cm²": "uA_per_cm2", "nA": "nA", "S/m": "S_per_m", "ms": "ms", "1/mV": "per_mV", "m/s": "m_per_s",
+                 "µV": "uV", "": ""}
+
+
+def unit_key(name: str, unit: str) -> str:
+    """A file key that carries its unit: ``unit_key("radius", "µm") == "radius_um"`` (unitless: the name)."""
+    suffix = UNIT_SUFFIXES[unit]
+    return f"{name}_{suffix}" if suffix else name
+
+
 def json_text(value, indent=None) -> str:
     """Strict JSON of ``value`` (dicts, lists, NamedTuples, NumPy/JAX arrays and numbers)."""
     return json.dumps(_plain(value), indent=indent, allow_nan=False, ensure_ascii=False)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Callable, Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -57,6 +57,8 @@ __all__ = [
     "chunk_layout",
     "default_memory_budget",
     "member_bytes",
+    "Plan",
+    "plan",
     "run",
     "use_cpu_devices",
     "initialize_distributed",
@@ -289,6 +291,36 @@ def _to_host(tree):
     return jax.tree.map(fetch, tree)
 
 
+class Plan(NamedTuple):
+    """How :func:`run` lays a sweep out: ``devices`` (list), ``chunk`` (members per chunk, all
+    devices together), ``n_chunks``, ``member_bytes`` (estimated bytes per member, 0 when not
+    needed) and ``memory_budget`` (bytes per device, ``None`` when a chunk size was given)."""
+
+    devices: list
+    chunk: int
+    n_chunks: int
+    member_bytes: int
+    memory_budget: Optional[float]
+
+
+def plan(job, members: Mapping, *, devices=None, chunk_size: Optional[int] = None,
+         memory_budget: Optional[float] = None) -> Plan:
+    """The layout :func:`run` uses for these arguments (host side; checks them, compiles nothing
+    unless the job has no ``member_bytes()`` and a budget must be applied).
+
+    Raises:
+        ValueError: as :func:`run`.
+    """
+    n = check_members(job, members)
+    devices = resolve_devices(devices)
+    _check_chunking(chunk_size, memory_budget)
+    _check_output(job, members, n)
+    per_member = member_bytes(job, members) if chunk_size is None or memory_budget is not None else 0
+    budget = default_memory_budget(devices) if memory_budget is None and chunk_size is None else memory_budget
+    chunk, n_chunks = chunk_layout(n, per_member, len(devices), chunk_size=chunk_size, memory_budget=budget)
+    return Plan(devices, chunk, n_chunks, per_member, budget)
+
+
 def run(
     job: Callable,
     members: Mapping,
@@ -335,13 +367,9 @@ def run(
     dtype = jnp.dtype(jnp.float64 if dtype is None else dtype)
     if not results.is_concrete(members):  # inside a transformation: the job over the whole batch
         return job({k: jnp.asarray(v, dtype) for k, v in members.items()})
-    devices = resolve_devices(devices)
-    _check_chunking(chunk_size, memory_budget)
     host = {k: np.asarray(v, dtype) for k, v in members.items()}
-    _check_output(job, host, n)
-    per_member = member_bytes(job, host) if chunk_size is None or memory_budget is not None else 0
-    budget = default_memory_budget(devices) if memory_budget is None and chunk_size is None else memory_budget
-    chunk, n_chunks = chunk_layout(n, per_member, len(devices), chunk_size=chunk_size, memory_budget=budget)
+    layout = plan(job, host, devices=devices, chunk_size=chunk_size, memory_budget=memory_budget)
+    devices, chunk, n_chunks = layout.devices, layout.chunk, layout.n_chunks
     mesh = Mesh(np.array(devices), (AXIS,))
     sharding = NamedSharding(mesh, PartitionSpec(AXIS))
     replicated = NamedSharding(mesh, PartitionSpec())
@@ -387,6 +415,8 @@ def use_cpu_devices(count: int) -> None:
     try:
         jax.config.update("jax_num_cpu_devices", int(count))
     except RuntimeError:
+        if len(jax.devices("cpu")) == count:
+            return
         raise ValueError(f"JAX has already started with {len(jax.devices('cpu'))} CPU device(s); call "
                          "use_cpu_devices before the first computation (or set XLA_FLAGS="
                          f"--xla_force_host_platform_device_count={count})") from None

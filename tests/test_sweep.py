@@ -238,3 +238,49 @@ def test_run_inside_jit_is_the_job_over_the_batch(profile):
     eager = sweep.run(job, members, chunk_size=1, progress=False)["phi_uV"]
     traced = jax.jit(lambda d: sweep.run(job, {"distance": d})["phi_uV"])(members["distance"])
     np.testing.assert_allclose(traced, eager, rtol=1e-13)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_sweep_writes_npz_csv_and_summary(tmp_path, capsys):
+    from jaxneuro import cli
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text('job = "extracellular"\n[parameters]\nradius = {geomspace = [0.5, 2.0, 3]}\n'
+                    '[options]\nsubdivisions = 2\n')
+    out = tmp_path / "out"
+    code = cli.main(["sweep", "extracellular", "--spec", str(spec), "--values", "distance=25,50", "--chunk-size", "4",
+                     "--devices", "1", "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["members"] == 6 and summary["grid_shape"] == [3, 2] and summary["chunks"] == 2
+    assert summary["parameters"]["radius_um"] == pytest.approx([0.5, 1.0, 2.0])
+    data = np.load(out / "sweep.npz")
+    assert set(data.files) == {"radius_um", "distance_um", "phi_uV", "error_uV"}
+    assert json.loads((out / "summary.json").read_text())["members"] == 6
+    csv = (out / "sweep.csv").read_text().splitlines()
+    assert csv[0] == "radius_um,distance_um,error_uV,phi_uV" and len(csv) == 7
+    # Φe falls with distance and grows with radius.
+    phi = np.abs(data["phi_uV"].reshape(3, 2))
+    assert np.all(phi[:, 0] > phi[:, 1]) and np.all(np.diff(phi[:, 0]) > 0)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["cable", "--out", "X"], "grid is empty"),
+    (["cable", "--values", "diameter=1", "--out", "X"], "unknown parameter 'diameter'"),
+    (["cable", "--values", "radius=238", "--option", "foo=1", "--out", "X"], "not an option"),
+    (["cable", "--values", "radius=238", "--chunk-size", "0", "--out", "X"], "chunk-size"),
+    (["cable", "--values", "radius=238", "--memory-budget", "10", "--out", "X"], "below one member"),
+    (["cable", "--values", "radius=238", "--memory-budget", "lots", "--out", "X"], "memory-budget"),
+    (["cable", "--values", "radius=238", "--devices", "100000", "--out", "X"], "devices"),
+    (["cable", "--linspace", "radius=1:2", "--out", "X"], "START:STOP:COUNT"),
+    (["speed", "--values", "radius=238", "--float32", "--out", "X"], "float32"),
+    (["fit", "--values", "radius=1", "--out", "X"], "--recording"),
+])
+def test_cli_sweep_bad_input(tmp_path, capsys, argv, message):
+    from jaxneuro import cli
+
+    argv = [a if a != "X" else str(tmp_path / "out") for a in argv]
+    assert cli.main(["sweep", *argv]) == 2
+    assert message in capsys.readouterr().err
