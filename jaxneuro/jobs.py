@@ -69,7 +69,8 @@ class Cable(eqx.Module):
             the notebook's).
         stim_duration: the stimulus pulse (ms) on the half-cell at x = 0 (static).
         linear_solver: as :func:`jaxneuro.simulate_cable` (static; ``"auto"`` picks per backend).
-        dtype: ``jnp.float64`` or ``jnp.float32`` (static).
+        dtype: ``jnp.float64`` or ``jnp.float32`` (static; in a float32 sweep, ``sweep.run(...,
+            dtype=jnp.float32)``, always float32).
 
     Members: :data:`AXON_PARAMETERS` and ``stim_density`` (µA/cm², default 2500, Cooley & Dodge).
 
@@ -86,6 +87,8 @@ class Cable(eqx.Module):
     dtype: type = eqx.field(static=True, default=jnp.float64)
 
     parameters: ClassVar[dict] = {**AXON_PARAMETERS, "stim_density": "µA/cm²"}
+    #: compiled with :data:`jaxneuro.cable.TUNED_CPU_OPTIONS` on the CPU (same values, faster).
+    tuned_for_cpu: ClassVar[bool] = True
 
     def __check_init__(self):
         if not isinstance(self.grid, Grid):
@@ -104,11 +107,12 @@ class Cable(eqx.Module):
         return 64 * self.grid.n_nodes * jnp.dtype(self.dtype).itemsize
 
     def __call__(self, members: dict) -> dict:
-        axon = _axon_with(self.axon, members, self.dtype)
+        dtype = self.dtype if jax.config.jax_enable_x64 else jnp.float32  # float32 sweeps: 64-bit types off
+        axon = _axon_with(self.axon, members, dtype)
         n = axon.radius.shape[0]
-        density = jnp.broadcast_to(jnp.asarray(members.get("stim_density", 2500.0), self.dtype), (n,))
+        density = jnp.broadcast_to(jnp.asarray(members.get("stim_density", 2500.0), dtype), (n,))
         stimulus = cable.Stimulus.from_density(density, axon.radius, self.grid.dx, duration=self.stim_duration)
-        stimulus = jax.tree.map(lambda leaf: jnp.broadcast_to(jnp.asarray(leaf, self.dtype), (n,)), stimulus)
+        stimulus = jax.tree.map(lambda leaf: jnp.broadcast_to(jnp.asarray(leaf, dtype), (n,)), stimulus)
         solution = cable.solve_cable(axon, self.grid, stimulus, cable.Record.reductions(),
                                      linear_solver=cable.resolve_linear_solver(self.linear_solver))
         velocity = cable.conduction_velocity(solution, self.x1, self.x2, throw=False)
@@ -176,8 +180,8 @@ class Extracellular(eqx.Module):
     parameters: ClassVar[dict] = {"radius": "µm", "rho": "Ω·cm", "distance": "µm", "x": "µm", "sigma_e": "S/m"}
 
     def member_bytes(self) -> int:
-        # Two Gauss–Legendre rules over the profile's panels (values, weights, kernel).
-        return 48 * 16 * self.subdivisions * int(np.shape(self.profile.x)[0]) * 8
+        # The 16- and 8-point Gauss–Legendre rules on every panel, ~4 temporaries per node.
+        return 4 * 24 * self.subdivisions * int(np.shape(self.profile.x)[0]) * 8
 
     def __call__(self, members: dict) -> dict:
         n = jnp.shape(next(iter(members.values())))[0]

@@ -189,6 +189,7 @@ def no_compiling(monkeypatch):
         raise AssertionError("compiled before the input was checked")
 
     monkeypatch.setattr(sweep, "_run_sharded", fail)
+    monkeypatch.setattr(sweep, "_run_sharded_tuned", fail)
 
 
 @pytest.mark.parametrize("members, options, message", [
