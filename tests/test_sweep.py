@@ -209,7 +209,7 @@ def no_compiling(monkeypatch):
 ])
 def test_bad_input_is_refused_before_compiling(no_compiling, members, options, message):
     with pytest.raises(ValueError, match=message):
-        sweep.run(jobs.Cable(grid=SMALL_GRID), members, progress=False, **options)
+        sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), members, progress=False, **options)
 
 
 @pytest.mark.parametrize("spec, message", [
