@@ -171,6 +171,43 @@ def gpu_sweeps() -> list:
     return rows
 
 
+def float32_accuracy() -> list:
+    """What float32 costs in accuracy: each job in float64 and in float32 (``sweep.run(...,
+    dtype=float32)``: 64-bit types off), the largest relative difference, and both wall times
+    (after compilation)."""
+    import numpy as np
+
+    from jaxneuro import extracellular, jobs, sweep
+
+    cases = [
+        ("conduction velocity, Cooley–Dodge cable (m/s)", jobs.Cable(), {"radius": np.array([150.0, 238.0, 400.0])},
+         "velocity_m_per_s"),
+        ("wave speed, bisection to rtol 1e-6 (m/s)", jobs.Speed(rtol=1e-6, dt=0.01),
+         {"temperature": np.array([6.3, 18.5, 30.0])}, "speed_m_per_s"),
+        ("Φe of the 1 µm axon's spike (µV)", jobs.Extracellular(profile=extracellular.notebook_profile_run(1.0)[0]),
+         sweep.product({"radius": [0.5, 1.0, 4.0], "distance": [25.0, 100.0]}), "phi_uV"),
+        ("population period, rtol 1e-5 (model time)", jobs.PopulationScan(rtol=1e-5, atol=1e-7, t_transient=30.0,
+                                                                          t_record=60.0),
+         {"h_E": np.array([-7.2, -7.0, -6.8])}, "period"),
+    ]
+    rows = []
+    for name, job, members, key in cases:
+        walls, values = {}, {}
+        for dtype in ("float64", "float32"):
+            sweep.run(job, members, progress=False, dtype=dtype)  # compile
+            start = time.perf_counter()
+            out = sweep.run(job, members, progress=False, dtype=dtype)
+            walls[dtype], values[dtype] = time.perf_counter() - start, out
+        a, b = np.asarray(values["float64"][key]), np.asarray(values["float32"][key])
+        codes = np.asarray(values["float32"].get("result", np.zeros(1)))
+        rows.append(dict(quantity=name, members=int(a.size), float32_dtype=str(b.dtype),
+                         max_relative_difference=float(np.max(np.abs(b - a) / np.abs(a))),
+                         float64_wall_s=walls["float64"], float32_wall_s=walls["float32"],
+                         float32_failed=int(np.sum(codes != 0))))
+        print(f"  {name}: float32 within {rows[-1]['max_relative_difference']:.1e} of float64", flush=True)
+    return rows
+
+
 def _markdown(results: dict) -> str:
     lines = ["# Benchmark results", "",
              "Written by `python benchmarks/sweep.py` from `benchmarks/results/sweep.json`; one section per device",
@@ -199,6 +236,13 @@ def _markdown(results: dict) -> str:
                              f"{r['memory_budget_bytes'] / 2**20:.0f} MiB | {r['wall_s']:.1f} | "
                              f"{r['peak_rss_bytes'] / 2**30:.2f} GiB |")
             lines.append("")
+        if entry.get("float32"):
+            lines += ["| float32 against float64 | members | max rel. difference | wall float64 (s) | wall float32 (s) |",
+                      "|---|---:|---:|---:|---:|"]
+            for r in entry["float32"]:
+                lines.append(f"| {r['quantity']} | {r['members']} | {r['max_relative_difference']:.1e} | "
+                             f"{r['float64_wall_s']:.3f} | {r['float32_wall_s']:.3f} |")
+            lines.append("")
         if entry.get("gpu"):
             lines += ["| GPU sweep | members | wall (s) | members/s | GPU vs CPU (max rel. diff.) |",
                       "|---|---:|---:|---:|---:|"]
@@ -211,7 +255,7 @@ def _markdown(results: dict) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sections", nargs="*", default=["throughput", "memory", "gpu"])
+    parser.add_argument("--sections", nargs="*", default=["throughput", "float32", "memory", "gpu"])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 16, 64, 256, 1024, 4096])
     parser.add_argument("--devices", type=int, default=None, help="CPU devices [one per core]")
     parser.add_argument("--repeats", type=int, default=3)
@@ -236,6 +280,9 @@ def main(argv=None):
     if "throughput" in args.sections:
         print("throughput (Cooley–Dodge cables through jaxneuro.sweep)")
         entry["throughput"] = throughput(args.sizes, devices, args.repeats, not args.no_float32)
+    if "float32" in args.sections:
+        print("float32 against float64")
+        entry["float32"] = float32_accuracy()
     if "memory" in args.sections and jax.default_backend() == "cpu":
         print("chunked sweeps within a memory budget")
         entry["memory"] = memory(devices)

@@ -54,7 +54,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import membrane, results, tridiagonal, validation
+from . import membrane, results, sweep, tridiagonal, validation
+from .sweep import TUNED_CPU_OPTIONS
 from .membrane import Gates, HHParams
 
 __all__ = [
@@ -905,12 +906,7 @@ Examples:
     (0, 18.6)
 """
 
-# XLA compiler options for a run that is its own top-level program, measured on the
-# Cooley–Dodge cable (2-core AVX-512 CPU): region-based copy analysis removes about half of the
-# buffer copies of the time loop's carry (single run 23 -> 21.6 ms on one core), and 512-bit
-# vectors where the CPU has them (single run -8 %, batch of 16 -16 %; a preference elsewhere).
-# Nested inside another jit (where options cannot be passed) the plain program runs.
-TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cpu_prefer_vector_width": 512}
+# A run that is its own top-level program on the CPU compiles with sweep.TUNED_CPU_OPTIONS.
 _solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=TUNED_CPU_OPTIONS)
 
 
@@ -1149,20 +1145,16 @@ def simulate_cable(
     else:
         size = int(np.prod(shape))
 
-        def flat(leaf):
-            return jnp.broadcast_to(leaf, shape).reshape(size)
-
         def flat_nodes(leaf):
             return leaf.reshape(size, grid.n_nodes) if leaf.ndim > 1 else leaf
 
         v0 = None if initial_v is None else flat_nodes(initial_v)
         state0 = None if initial_state is None else CableState(
             *(jax.tree.map(flat_nodes, f) for f in initial_state[:4]), initial_state.t)
-        solution = _dispatch(dict(axon=jax.tree.map(flat, axon), stimulus=jax.tree.map(flat, stimulus),
+        solution = _dispatch(dict(axon=sweep.flatten(axon, shape), stimulus=sweep.flatten(stimulus, shape),
                                   initial_v=v0, initial_state=state0), tuned, static)
-        unflat = lambda a: a.reshape(shape + a.shape[1:])  # noqa: E731
         t, x, final_t = solution.t, solution.x, solution.final.t
-        solution = jax.tree.map(unflat, solution._replace(t=None, x=None, final=solution.final._replace(t=None)))
+        solution = sweep.unflatten(solution._replace(t=None, x=None, final=solution.final._replace(t=None)), shape)
         solution = solution._replace(t=t, x=x, final=solution.final._replace(t=final_t))
     if throw:
         _raise_if_diverged(solution, grid, shape)

@@ -444,7 +444,11 @@ def _not_a_knot(x, y) -> _Spline:
     """The interpolating cubic spline with not-a-knot ends (scipy's ``CubicSpline`` default
     and ``splrep(s=0)``), by ``interpax``; its piecewise coefficients are evaluated here
     directly (:func:`_evaluate`), once per quadrature node."""
-    return _Spline(x, interpax.CubicSpline(x, y, check=False).c)
+    if jax.config.jax_enable_x64:
+        return _Spline(x, interpax.CubicSpline(x, y, check=False).c)
+    with warnings.catch_warnings():  # a float32 sweep: interpax asks for float64, and gets float32
+        warnings.simplefilter("ignore", UserWarning)
+        return _Spline(x, interpax.CubicSpline(x, y, check=False).c)
 
 
 def _evaluate(c, t):

@@ -87,7 +87,7 @@ class Cable(eqx.Module):
     dtype: type = eqx.field(static=True, default=jnp.float64)
 
     parameters: ClassVar[dict] = {**AXON_PARAMETERS, "stim_density": "µA/cm²"}
-    #: compiled with :data:`jaxneuro.cable.TUNED_CPU_OPTIONS` on the CPU (same values, faster).
+    #: compiled with :data:`jaxneuro.sweep.TUNED_CPU_OPTIONS` on the CPU (same values, faster).
     tuned_for_cpu: ClassVar[bool] = True
 
     def __check_init__(self):
@@ -152,7 +152,7 @@ class Speed(eqx.Module):
         return 1 << 16  # a few ODE states and a bracket per member
 
     def __call__(self, members: dict) -> dict:
-        axon = _axon_with(self.axon, members, jnp.float64)
+        axon = _axon_with(self.axon, members, jnp.result_type(float))  # float32 in a float32 sweep
         speed, result = wave.wave_speed_traced(axon, branch=self.branch, dt=self.dt, t_stop=self.t_stop,
                                                solver=self.solver, amplitude=self.amplitude, rtol=self.rtol,
                                                max_iterations=self.max_iterations)

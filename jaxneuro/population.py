@@ -52,7 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import integrators, results, rootfinding, validation
+from . import integrators, results, rootfinding, sweep, validation
 
 Array = jax.Array
 
@@ -1115,11 +1115,11 @@ def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int
     validation.check_integer("resolution", resolution, minimum=2)
     validation.check_integer("max_points", max_points, minimum=1)
     _check_cycle_options(t_transient, t_record, dt_save, rtol, atol, min_amplitude, max_steps, throw)
-    flat = PopulationParams(*(jnp.broadcast_to(jnp.asarray(leaf, float), shape).reshape(-1) for leaf in params))
+    flat = sweep.flatten(PopulationParams(*(jnp.asarray(leaf, float) for leaf in params)), shape)
     out = scan_traced(flat, window, resolution=resolution, max_points=max_points, t_transient=t_transient,
                       t_record=t_record, dt_save=dt_save, rtol=rtol, atol=atol, min_amplitude=min_amplitude,
                       max_steps=max_steps)
-    out = jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
+    out = sweep.unflatten(out, shape)
     if throw:
         results.raise_if_failed(out.result, "population scan")
     return out

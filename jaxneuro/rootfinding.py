@@ -43,6 +43,14 @@ __all__ = [
 Array = jax.Array
 
 
+def _at_precision(x, rtol, atol):
+    """Tolerances no finer than the working precision: at least 8 ε relative and 8 ε absolute (ε
+    of ``x``'s float type; unknowns of order one).  Unchanged in float64 for any tolerance above
+    2e-15; in float32 (ε = 1.2e-7) a float64 tolerance would otherwise never be met."""
+    floor = 8.0 * float(jnp.finfo(jnp.result_type(x, float)).eps)
+    return jnp.maximum(rtol, floor), jnp.maximum(atol, floor)
+
+
 def bisect(
     side: Callable,
     lower: Array,
@@ -75,6 +83,8 @@ def bisect(
         ``MAX_ITERATIONS`` or (with ``check_ends``) ``NO_BRACKET``.
     """
     fractions = jnp.arange(1, sections + 1) / (sections + 1)
+
+    rtol, atol = _at_precision(jnp.asarray(lower), rtol, atol)
 
     def narrow_enough(lo, hi):
         return hi - lo <= atol + rtol * jnp.abs(hi)
@@ -143,6 +153,7 @@ def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol:
         return x + delta, delta
 
     x, last = jax.lax.fori_loop(0, iterations, body, (x0, jnp.full_like(x0, jnp.inf)))
+    rtol, atol = _at_precision(x, rtol, atol)
     if system:
         value = fn(x)
         flat = ~jnp.all(jnp.isfinite(jnp.linalg.solve(jax.jacfwd(fn)(x), value)))

@@ -60,7 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import cable, integrators, membrane, results, rootfinding, validation
+from . import cable, integrators, membrane, results, rootfinding, sweep, validation
 from .cable import Axon, diffusion_coefficient
 from .membrane import Gates
 
@@ -535,16 +535,6 @@ def _as_float(tree):
     return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, dtype), tree)
 
 
-def _flatten_batch(axon, start, shape):
-    size = int(np.prod(shape))
-    flat = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, shape).reshape(size), (axon, start))
-    return flat[0], flat[1]
-
-
-def _unflatten_batch(tree, shape):
-    return jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), tree)
-
-
 def _start_flat(start):
     return None if start is None else _flat(start)
 
@@ -667,10 +657,10 @@ def find_wave_speed(
         found = _search_one(axon, _start_flat(start), numeric, config=search)
         z, ys = _record_one(axon.membrane, found.start, found.gain, numeric.dt, config=record)
     else:
-        flat_axon, flat_start = _flatten_batch(axon, start, shape)
+        flat_axon, flat_start = sweep.flatten((axon, start), shape)
         found = _search_many(flat_axon, _start_flat(flat_start), numeric, search)
         z, ys = _record_many(flat_axon.membrane, found.start, found.gain, numeric.dt, record)
-        found, ys, z = _unflatten_batch(found, shape), _unflatten_batch(ys, shape), z[0]
+        found, ys, z = sweep.unflatten(found, shape), sweep.unflatten(ys, shape), z[0]
     if throw:
         def detail(index):  # called only when the codes are concrete
             failed_at_rest = np.asarray(found.rest)[index] != results.SUCCESSFUL
@@ -799,9 +789,9 @@ def wave_speed(
     if shape == ():
         speed, result = _speed(axon, _start_flat(start), numeric, search)
     else:
-        flat_axon, flat_start = _flatten_batch(axon, start, shape)
+        flat_axon, flat_start = sweep.flatten((axon, start), shape)
         batched = jax.vmap(lambda a, s: _speed(a, s, numeric, search))(flat_axon, _start_flat(flat_start))
-        speed, result = _unflatten_batch(batched, shape)
+        speed, result = sweep.unflatten(batched, shape)
     if throw:
         results.raise_if_failed(result, f"wave speed ({branch} branch)")
     return (speed, result) if return_result else speed

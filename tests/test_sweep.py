@@ -285,3 +285,25 @@ def test_cli_sweep_bad_input(tmp_path, capsys, argv, message):
     argv = [a if a != "X" else str(tmp_path / "out") for a in argv]
     assert cli.main(["sweep", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_gpu_solver_gives_the_cpu_numbers():
+    """The accelerator path (recursive doubling, no loop along the cable: what "auto" picks on a
+    GPU) against the CPU's node-by-node Thomas sweep, through the sweep engine, on the CPU."""
+    assert jn.cable.resolve_linear_solver("auto") == ("thomas" if jax.default_backend() == "cpu" else "doubling")
+    members = {"radius": np.array([200.0, 238.0, 280.0]), "temperature": np.array([6.3, 18.5, 25.0])}
+    runs = {solver: sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0, linear_solver=solver), members,
+                              progress=False) for solver in ("thomas", "doubling")}
+    np.testing.assert_allclose(runs["doubling"]["velocity_m_per_s"], runs["thomas"]["velocity_m_per_s"], rtol=1e-11)
+    np.testing.assert_allclose(runs["doubling"]["peak_mV"], runs["thomas"]["peak_mV"], rtol=1e-11)
+
+
+def test_float32_sweeps_are_float32_throughout(profile):
+    job = jobs.Extracellular(profile=profile)
+    members = sweep.product({"radius": [0.5, 2.0], "distance": [30.0, 90.0]})
+    single = sweep.run(job, members, dtype=jnp.float32, progress=False)
+    double = sweep.run(job, members, progress=False)
+    assert all(v.dtype == jnp.float32 for v in single.values())
+    assert all(v.dtype == jnp.float64 for v in double.values())
+    np.testing.assert_allclose(single["phi_uV"], double["phi_uV"], rtol=3e-5)
+    assert not np.allclose(single["phi_uV"], double["phi_uV"], rtol=1e-9, atol=0)  # truly computed in float32
