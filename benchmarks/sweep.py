@@ -217,10 +217,10 @@ def _markdown(results: dict) -> str:
         env = entry["environment"]
         lines += [f"## {kind}", "",
                   f"{env['device']}, {env['cpu']}, {entry.get('cores', '?')} cores; jax {env['jax']}, jaxneuro "
-                  f"{env['jaxneuro']}, Python {env['python']}; {env['date']}", ""]
+                  f"{env['jaxneuro']}, Python {env['python']}", ""]
         if entry.get("throughput"):
             bandwidth = _bandwidth(kind)
-            lines += ["| case | cables | devices | chunk | wall (s) | compartment-steps/s |"
+            lines += [f"Throughput, measured {entry.get('throughput_date', env['date'])}:", "","| case | cables | devices | chunk | wall (s) | compartment-steps/s |"
                       + (" of memory roofline |" if bandwidth else ""),
                       "|---|---:|---:|---:|---:|---:|" + ("---:|" if bandwidth else "")]
             for r in entry["throughput"]:
@@ -229,7 +229,7 @@ def _markdown(results: dict) -> str:
                              f"{r['compartment_steps_per_s']:.3g} |{roof}")
             lines.append("")
         if entry.get("memory"):
-            lines += ["| chunked sweep | members | devices | chunks × members | budget per device | wall (s) | peak RSS |",
+            lines += [f"Chunked sweeps in a fresh process each, measured {entry.get('memory_date', env['date'])}:", "","| chunked sweep | members | devices | chunks × members | budget per device | wall (s) | peak RSS |",
                       "|---|---:|---:|---:|---:|---:|---:|"]
             for r in entry["memory"]:
                 lines.append(f"| {r['case']} | {r['members']} | {r['devices']} | {r['chunks']} × {r['chunk']} | "
@@ -237,14 +237,14 @@ def _markdown(results: dict) -> str:
                              f"{r['peak_rss_bytes'] / 2**30:.2f} GiB |")
             lines.append("")
         if entry.get("float32"):
-            lines += ["| float32 against float64 | members | max rel. difference | wall float64 (s) | wall float32 (s) |",
+            lines += [f"float32 against float64, measured {entry.get('float32_date', env['date'])}:", "","| float32 against float64 | members | max rel. difference | wall float64 (s) | wall float32 (s) |",
                       "|---|---:|---:|---:|---:|"]
             for r in entry["float32"]:
                 lines.append(f"| {r['quantity']} | {r['members']} | {r['max_relative_difference']:.1e} | "
                              f"{r['float64_wall_s']:.3f} | {r['float32_wall_s']:.3f} |")
             lines.append("")
         if entry.get("gpu"):
-            lines += ["| GPU sweep | members | wall (s) | members/s | GPU vs CPU (max rel. diff.) |",
+            lines += [f"GPU sweeps, measured {entry.get('gpu_date', env['date'])}:", "","| GPU sweep | members | wall (s) | members/s | GPU vs CPU (max rel. diff.) |",
                       "|---|---:|---:|---:|---:|"]
             for r in entry["gpu"]:
                 lines.append(f"| {r['case']} | {r['members']} | {r['wall_s']:.2f} | {r['members_per_s']:.3g} | "
@@ -280,15 +280,19 @@ def main(argv=None):
     if "throughput" in args.sections:
         print("throughput (Cooley–Dodge cables through jaxneuro.sweep)")
         entry["throughput"] = throughput(args.sizes, devices, args.repeats, not args.no_float32)
+        entry["throughput_date"] = environment()["date"]
     if "float32" in args.sections:
         print("float32 against float64")
         entry["float32"] = float32_accuracy()
+        entry["float32_date"] = environment()["date"]
     if "memory" in args.sections and jax.default_backend() == "cpu":
         print("chunked sweeps within a memory budget")
         entry["memory"] = memory(devices)
+        entry["memory_date"] = environment()["date"]
     if "gpu" in args.sections and jax.default_backend() == "gpu":
         print("GPU sweeps")
         entry["gpu"] = gpu_sweeps()
+        entry["gpu_date"] = environment()["date"]
     results[kind] = entry
     from jaxneuro.output import json_text
 
