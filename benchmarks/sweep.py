@@ -218,37 +218,35 @@ def _markdown(results: dict) -> str:
         lines += [f"## {kind}", "",
                   f"{env['device']}, {env['cpu']}, {entry.get('cores', '?')} cores; jax {env['jax']}, jaxneuro "
                   f"{env['jaxneuro']}, Python {env['python']}", ""]
-        if entry.get("throughput"):
-            bandwidth = _bandwidth(kind)
-            lines += [f"Throughput, measured {entry.get('throughput_date', env['date'])}:", "","| case | cables | devices | chunk | wall (s) | compartment-steps/s |"
-                      + (" of memory roofline |" if bandwidth else ""),
-                      "|---|---:|---:|---:|---:|---:|" + ("---:|" if bandwidth else "")]
-            for r in entry["throughput"]:
-                roof = f" {r['compartment_steps_per_s'] * BYTES_PER_COMPARTMENT_STEP / bandwidth:.1%} |" if bandwidth else ""
-                lines.append(f"| {r['case']} | {r['cables']} | {r['devices']} | {r['chunk']} | {r['wall_s']:.3f} | "
-                             f"{r['compartment_steps_per_s']:.3g} |{roof}")
-            lines.append("")
-        if entry.get("memory"):
-            lines += [f"Chunked sweeps in a fresh process each, measured {entry.get('memory_date', env['date'])}:", "","| chunked sweep | members | devices | chunks × members | budget per device | wall (s) | peak RSS |",
-                      "|---|---:|---:|---:|---:|---:|---:|"]
-            for r in entry["memory"]:
-                lines.append(f"| {r['case']} | {r['members']} | {r['devices']} | {r['chunks']} × {r['chunk']} | "
-                             f"{r['memory_budget_bytes'] / 2**20:.0f} MiB | {r['wall_s']:.1f} | "
-                             f"{r['peak_rss_bytes'] / 2**30:.2f} GiB |")
-            lines.append("")
-        if entry.get("float32"):
-            lines += [f"float32 against float64, measured {entry.get('float32_date', env['date'])}:", "","| float32 against float64 | members | max rel. difference | wall float64 (s) | wall float32 (s) |",
-                      "|---|---:|---:|---:|---:|"]
-            for r in entry["float32"]:
-                lines.append(f"| {r['quantity']} | {r['members']} | {r['max_relative_difference']:.1e} | "
-                             f"{r['float64_wall_s']:.3f} | {r['float32_wall_s']:.3f} |")
-            lines.append("")
-        if entry.get("gpu"):
-            lines += [f"GPU sweeps, measured {entry.get('gpu_date', env['date'])}:", "","| GPU sweep | members | wall (s) | members/s | GPU vs CPU (max rel. diff.) |",
-                      "|---|---:|---:|---:|---:|"]
-            for r in entry["gpu"]:
-                lines.append(f"| {r['case']} | {r['members']} | {r['wall_s']:.2f} | {r['members_per_s']:.3g} | "
-                             f"{r['gpu_vs_cpu_max_relative_difference']:.1e} |")
+        bandwidth = _bandwidth(kind)
+        roofline = [(" of memory roofline", lambda r: f"{r['compartment_steps_per_s'] * BYTES_PER_COMPARTMENT_STEP / bandwidth:.1%}")] if bandwidth else []
+        tables = {
+            "throughput": ("Throughput", [
+                ("case", lambda r: r["case"]), ("cables", lambda r: r["cables"]), ("devices", lambda r: r["devices"]),
+                ("chunk", lambda r: r["chunk"]), ("wall (s)", lambda r: f"{r['wall_s']:.3f}"),
+                ("compartment-steps/s", lambda r: f"{r['compartment_steps_per_s']:.3g}"), *roofline]),
+            "memory": ("Chunked sweeps in a fresh process each", [
+                ("chunked sweep", lambda r: r["case"]), ("members", lambda r: r["members"]),
+                ("devices", lambda r: r["devices"]), ("chunks × members", lambda r: f"{r['chunks']} × {r['chunk']}"),
+                ("budget per device", lambda r: f"{r['memory_budget_bytes'] / 2**20:.0f} MiB"),
+                ("wall (s)", lambda r: f"{r['wall_s']:.1f}"), ("peak RSS", lambda r: f"{r['peak_rss_bytes'] / 2**30:.2f} GiB")]),
+            "float32": ("float32 against float64", [
+                ("quantity", lambda r: r["quantity"]), ("members", lambda r: r["members"]),
+                ("max rel. difference", lambda r: f"{r['max_relative_difference']:.1e}"),
+                ("wall float64 (s)", lambda r: f"{r['float64_wall_s']:.3f}"),
+                ("wall float32 (s)", lambda r: f"{r['float32_wall_s']:.3f}")]),
+            "gpu": ("GPU sweeps", [
+                ("GPU sweep", lambda r: r["case"]), ("members", lambda r: r["members"]),
+                ("wall (s)", lambda r: f"{r['wall_s']:.2f}"), ("members/s", lambda r: f"{r['members_per_s']:.3g}"),
+                ("GPU vs CPU (max rel. diff.)", lambda r: f"{r['gpu_vs_cpu_max_relative_difference']:.1e}")]),
+        }
+        for section, (title, columns) in tables.items():
+            if not entry.get(section):
+                continue
+            lines += [f"{title}, measured {entry.get(section + '_date', env['date'])}:", "",
+                      "| " + " | ".join(name for name, _ in columns) + " |",
+                      "|---|" + "---:|" * (len(columns) - 1)]
+            lines += ["| " + " | ".join(str(cell(r)) for _, cell in columns) + " |" for r in entry[section]]
             lines.append("")
     return "\n".join(lines)
 
