@@ -540,6 +540,13 @@ def _run_reproduce(args) -> int:
     return 0
 
 
+class _GridAxis(argparse.Action):
+    """--values/--linspace/--geomspace, kept in the order given (the grid's axes follow it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), (option_string, values)])
+
+
 def _sweep_parser(sub):
     p = sub.add_parser(
         "sweep", help="a batched job over a grid of parameters (chunks, all devices, progress): .npz, .csv, summary",
@@ -558,9 +565,11 @@ def _sweep_parser(sub):
     )
     p.add_argument("job", choices=("cable", "speed", "extracellular", "population", "fit"), help="the batched job")
     g = p.add_argument_group("the grid (every combination; the last parameter varies fastest)")
-    g.add_argument("--values", action="append", default=[], metavar="NAME=V1,V2,...", help="listed values")
-    g.add_argument("--linspace", action="append", default=[], metavar="NAME=START:STOP:COUNT", help="evenly spaced")
-    g.add_argument("--geomspace", action="append", default=[], metavar="NAME=START:STOP:COUNT",
+    g.add_argument("--values", action=_GridAxis, dest="axes", default=[], metavar="NAME=V1,V2,...",
+                   help="listed values")
+    g.add_argument("--linspace", action=_GridAxis, dest="axes", default=[], metavar="NAME=START:STOP:COUNT",
+                   help="evenly spaced")
+    g.add_argument("--geomspace", action=_GridAxis, dest="axes", default=[], metavar="NAME=START:STOP:COUNT",
                    help="geometrically spaced")
     g.add_argument("--spec", help="a JSON or TOML file: {\"parameters\": {name: [values] or {\"linspace\": [start, "
                                   "stop, count]}}, \"options\": {...}}; flags add to it")
@@ -571,7 +580,8 @@ def _sweep_parser(sub):
                                                               "devices are created (one per core is best)")
     d.add_argument("--chunk-size", type=int, default=None, help="members per chunk [as the memory budget allows]")
     d.add_argument("--memory-budget", default=None, help="bytes per device, e.g. 2GB, 500MB [a quarter of memory]")
-    d.add_argument("--float32", action="store_true", help="compute in float32 (cable job; ~1e-4 relative accuracy)")
+    d.add_argument("--float32", action="store_true",
+                   help="compute in float32 (64-bit types off; accuracy ~1e-6..3e-5 relative: benchmarks/RESULTS.md)")
     c = p.add_argument_group("cable and fit options")
     c.add_argument("--length", type=float, default=70_000.0, help="cable length (µm) [70000]")
     c.add_argument("--dx", type=float, default=250.0, help="node spacing (µm) [250]")
@@ -591,8 +601,8 @@ def _has_gpu() -> bool:
     """Whether a GPU plug-in for JAX is installed (without starting JAX's backends)."""
     import importlib.util
 
-    return any(importlib.util.find_spec(name) is not None for name in ("jax_cuda12_plugin", "jax_cuda13_plugin",
-                                                                         "jax_rocm60_plugin"))
+    return any(importlib.util.find_spec(name) is not None
+               for name in ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin", "jax_rocm7_plugin", "libtpu"))
 
 
 def _bytes(text):
@@ -638,7 +648,10 @@ def _spec_file(path: str) -> dict:
 
     text = Path(path).read_text()
     if path.endswith(".toml"):
-        import tomllib
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise ValueError(f"--spec {path}: reading TOML needs Python >= 3.11; give the spec as JSON") from None
 
         data = tomllib.loads(text)
     else:
@@ -666,6 +679,8 @@ def _sweep_spec(args):
     if data.get("job", args.job) != args.job:
         raise ValueError(f"--spec {args.spec} is for the {data['job']!r} job, not {args.job!r}")
     spec = {}
+    if not isinstance(data.get("parameters", {}), dict):
+        raise ValueError(f"--spec {args.spec}: 'parameters' must be a table of name = values")
     for name, values in data.get("parameters", {}).items():
         if isinstance(values, dict):
             (kind, triple), = values.items() if len(values) == 1 else ((None, None),)
@@ -673,18 +688,22 @@ def _sweep_spec(args):
                 raise ValueError(f"--spec parameter {name!r}: a list of values or {{\"linspace\": [start, stop, count]}}")
             values = getattr(np, kind)(float(triple[0]), float(triple[1]), int(triple[2]))
         spec[name] = values
-    for text in args.values:
-        name, sep, rest = text.partition("=")
-        if not sep:
-            raise ValueError(f"--values takes NAME=V1,V2,..., got {text!r}")
-        try:
-            spec[name.strip()] = [float(v) for v in rest.split(",")]
-        except ValueError:
-            raise ValueError(f"--values {name}: the values must be numbers, got {rest!r}") from None
-    for flag, texts, geometric in (("--linspace", args.linspace, False), ("--geomspace", args.geomspace, True)):
-        for text in texts:
-            name, values = _spaced(flag, text, geometric)
-            spec[name] = values
+    for flag, text in args.axes:
+        if flag == "--values":
+            name, sep, rest = text.partition("=")
+            if not sep:
+                raise ValueError(f"--values takes NAME=V1,V2,..., got {text!r}")
+            try:
+                values = [float(v) for v in rest.split(",")]
+            except ValueError:
+                raise ValueError(f"--values {name}: the values must be numbers, got {rest!r}") from None
+            name = name.strip()
+        else:
+            name, values = _spaced(flag, text, flag == "--geomspace")
+        spec.pop(name, None)  # a flag replaces the file's axis, and takes its place in the order
+        spec[name] = values
+    if not isinstance(data.get("options", {}), dict):
+        raise ValueError(f"--spec {args.spec}: 'options' must be a table of name = value")
     options = dict(data.get("options", {}))
     for text in args.option:
         name, sep, value = text.partition("=")
@@ -711,9 +730,9 @@ def _sweep_job(args, names, options):
     if args.job == "cable":
         settings["grid"] = cable.Grid(args.length, args.dx, 0.001 if args.dt is None else args.dt, args.t_stop)
         settings["dtype"] = jnp.float32 if args.float32 else jnp.float64
-    elif args.float32:
-        raise ValueError(f"--float32 is available for the cable job; the {args.job} job runs in float64")
     if args.job == "speed" and args.dt is not None:
+        if "dt" in options:
+            raise ValueError("give the speed job's time step once: --dt or --option dt=..., not both")
         settings["dt"] = args.dt
     if args.job == "population":
         settings["params"] = population.preset(args.preset)
@@ -730,7 +749,10 @@ def _sweep_job(args, names, options):
             raise ValueError("the fit job needs --recording (the data to fit)")
         args.bounds, args.start, args.distance = "", "", None
         settings["problem"] = _fit_problem(args, tuple(names))
-    return job_type(**settings, **options)
+    try:
+        return job_type(**settings, **options)
+    except TypeError as err:  # an option of the wrong type (e.g. --option x1=abc)
+        raise ValueError(f"the {args.job} job's options {options}: {err}") from None
 
 
 def _run_sweep(args) -> int:
@@ -757,6 +779,7 @@ def _run_sweep(args) -> int:
     budget = _bytes(args.memory_budget)
     if args.chunk_size is not None:
         validation.check_integer("--chunk-size", args.chunk_size, minimum=1)
+    sweep.check_options(devices=args.devices, chunk_size=args.chunk_size, memory_budget=budget)  # before any work
     if args.job != "fit":
         known = jobs.JOBS[args.job].parameters
         unknown = [name for name in spec if name not in known]
@@ -778,6 +801,9 @@ def _run_sweep(args) -> int:
     for name, value in results_host.items():
         if value.ndim == 1:
             table[name] = value
+        elif args.job == "fit" and name == "values":  # one column per fitted parameter, with its unit
+            for k, (fitted, unit) in enumerate(units.items()):
+                table[unit_key(f"{fitted}_fitted", unit)] = value[:, k]
         else:
             for k in range(int(np.prod(value.shape[1:]))):
                 table[f"{name}_{k}"] = value.reshape(value.shape[0], -1)[:, k]
@@ -788,8 +814,8 @@ def _run_sweep(args) -> int:
     failed = int(np.sum(results_host["result"] != 0)) if "result" in results_host else 0
     summary = {
         "job": args.job,
-        "options": {f.name: getattr(job, f.name) for f in dataclasses.fields(job)
-                    if isinstance(getattr(job, f.name), (int, float, str, bool))},
+        "options": {unit_key(f.name, _OPTION_UNITS.get(f.name, "")): getattr(job, f.name)
+                    for f in dataclasses.fields(job) if isinstance(getattr(job, f.name), (int, float, str, bool))},
         "parameters": {unit_key(name, units[name]): np.asarray(values).tolist() for name, values in spec.items()},
         "grid_shape": list(sweep.grid_shape(spec)),
         "members": int(len(next(iter(members.values())))),
@@ -821,6 +847,10 @@ def _run_sweep(args) -> int:
             print(f"  {name:<20s} {stats['min']!s:>24} … {stats['max']!s}")
         print(f"wrote {folder.path / 'sweep.npz'}, sweep.csv, summary.json")
     return 0 if failed == 0 else 3
+
+
+#: Units of the jobs' options, for the keys of summary.json.
+_OPTION_UNITS = {"x1": "µm", "x2": "µm", "stim_duration": "ms", "dt": "ms", "t_stop": "ms", "amplitude": "mV"}
 
 
 def _npz_bytes(arrays: dict) -> bytes:

@@ -520,13 +520,14 @@ class SpikeProfile(NamedTuple):
         _check_scalar_axon(axon)
         k = int(np.argmax(v))
         peak = x[k]
-        if centre == "spline" and 0 < k < x.size - 1:
-            p, result = _spline_peak(jnp.asarray(x), jnp.asarray(v), jnp.asarray(peak))
-            p = float(p)
-            if int(result) == results.SUCCESSFUL and x[k - 1] <= p <= x[k + 1]:
-                peak = p
-        axon = axon._replace(radius=float(axon.radius), rho=float(axon.rho))
-        return cls(jnp.asarray(x), jnp.asarray(v), axon, jnp.asarray(peak))
+        with jax.ensure_compile_time_eval():  # concrete values, also when called inside a trace
+            if centre == "spline" and 0 < k < x.size - 1:
+                p, result = _spline_peak(jnp.asarray(x), jnp.asarray(v), jnp.asarray(peak))
+                p = float(p)
+                if int(result) == results.SUCCESSFUL and x[k - 1] <= p <= x[k + 1]:
+                    peak = p
+            axon = axon._replace(radius=float(axon.radius), rho=float(axon.rho))
+            return cls(jnp.asarray(x), jnp.asarray(v), axon, jnp.asarray(peak))
 
     def spline(self, axon: Axon = None):
         """V(u) (mV) for ``axon`` (default: the profile's own), u (µm) from the peak.

@@ -552,7 +552,8 @@ def fit_starts_traced(problem: Problem, starts: Array, *, max_iterations: int = 
     """Levenberg–Marquardt from each row of ``starts`` (S, p) (physical units), every start run to
     convergence inside one program (a ``while_loop``; no host loop, no progress), with no checks:
     the device-side multi-start of :func:`fit`, for :class:`jaxneuro.jobs.FitStarts` and
-    :func:`jaxneuro.sweep.run`.  Each start takes exactly the steps it takes in :func:`fit`.
+    :func:`jaxneuro.sweep.run`.  Each start takes the Levenberg–Marquardt steps it takes in :func:`fit`
+    (to rounding: near the optimum the stopping test can react to the last bits).
 
     Returns:
         dict with ``values`` (S, p) fitted values (physical units), ``loss`` (S,) ½ Σ ((model -

@@ -50,6 +50,14 @@ AXON_PARAMETERS = {
 }
 
 
+def _check_axon_members(axon: Axon, members: dict) -> None:
+    host = {name: np.asarray(values, float) for name, values in members.items()}
+    n = len(next(iter(host.values())))
+    pick = lambda name, default: np.broadcast_to(np.asarray(host.get(name, default), float), (n,))  # noqa: E731
+    membrane = HHParams(*(pick(name, value) for name, value in zip(HHParams._fields, axon.membrane)))
+    cable.validate_axon(Axon(pick("radius", axon.radius), pick("rho", axon.rho), membrane))
+
+
 def _axon_with(axon: Axon, members: dict, dtype) -> Axon:
     """``axon`` with the members' values in place of its leaves (broadcast to the batch)."""
     n = jnp.shape(next(iter(members.values())))[0]
@@ -102,6 +110,12 @@ class Cable(eqx.Module):
         if jnp.dtype(self.dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
 
+    def check(self, members: dict) -> None:
+        """The members' physical ranges (host side), as :func:`jaxneuro.cable.validate_axon`."""
+        _check_axon_members(self.axon, members)
+        if "stim_density" in members:
+            validation.check_number("stim_density", np.asarray(members["stim_density"], float), unit="µA/cm²")
+
     def member_bytes(self) -> int:
         # State, factors, reductions and the step's temporaries: ~64 values per node.
         return 64 * self.grid.n_nodes * jnp.dtype(self.dtype).itemsize
@@ -148,6 +162,10 @@ class Speed(eqx.Module):
         wave.check_speed_options(branch=self.branch, dt=self.dt, t_stop=self.t_stop, solver=self.solver,
                                  amplitude=self.amplitude, rtol=self.rtol, max_iterations=self.max_iterations)
 
+    def check(self, members: dict) -> None:
+        """The members' physical ranges (host side), as :func:`jaxneuro.cable.validate_axon`."""
+        _check_axon_members(self.axon, members)
+
     def member_bytes(self) -> int:
         return 1 << 16  # a few ODE states and a bracket per member
 
@@ -169,7 +187,8 @@ class Extracellular(eqx.Module):
 
     Members: ``radius`` (µm), ``rho`` (Ω·cm), ``distance`` (µm from the axis, > radius), ``x``
     (µm along the axis from the spike's peak), ``sigma_e`` (S/m); defaults: the profile's axon,
-    100 µm, 0, 0.3 S/m.  Returns per member: ``phi_uV``, ``error_uV`` (quadrature estimate).
+    100 µm, 0, 0.3 S/m.  Returns per member: ``phi_uV``, ``error_uV`` (quadrature estimate); with
+    ``units="notebook"``, ``phi_notebook_units`` and ``error_notebook_units``.
     """
 
     profile: extracellular.SpikeProfile
@@ -178,6 +197,27 @@ class Extracellular(eqx.Module):
     subdivisions: int = eqx.field(static=True, default=2)
 
     parameters: ClassVar[dict] = {"radius": "µm", "rho": "Ω·cm", "distance": "µm", "x": "µm", "sigma_e": "S/m"}
+
+    def __check_init__(self):
+        if not isinstance(self.profile, extracellular.SpikeProfile):
+            raise ValueError(f"profile must be a jaxneuro.extracellular.SpikeProfile, got {type(self.profile).__name__}")
+        validation.check_choice("units", self.units, extracellular.UNITS)
+        validation.check_choice("formula", self.formula, extracellular.PROFILE_FORMULAS)
+        validation.check_integer("subdivisions", self.subdivisions, minimum=1)
+
+    def check(self, members: dict) -> None:
+        """Positive radii, ρ, σ_e and distances, and every electrode outside its axon (host side)."""
+        host = {name: np.asarray(values, float) for name, values in members.items()}
+        for name in ("radius", "rho", "distance", "sigma_e"):
+            if name in host:
+                validation.check_number(name, host[name], positive=True, unit=self.parameters[name])
+        radius = host.get("radius", float(self.profile.axon.radius))
+        distance = host.get("distance", 100.0)
+        inside = np.asarray(distance) < np.asarray(radius)
+        if np.any(inside):
+            k = int(np.argmax(np.broadcast_to(inside, np.broadcast_shapes(np.shape(distance), np.shape(radius)))))
+            raise ValueError(f"electrode inside the axon for member {k}: distance {np.broadcast_to(distance, inside.shape)[k]} "
+                             f"µm < radius {np.broadcast_to(radius, inside.shape)[k]} µm")
 
     def member_bytes(self) -> int:
         # The 16- and 8-point Gauss–Legendre rules on every panel, ~4 temporaries per node.
@@ -190,6 +230,8 @@ class Extracellular(eqx.Module):
         distance, x, sigma_e = get("distance", 100.0), get("x", 0.0), get("sigma_e", extracellular.SIGMA_E)
         phi = extracellular.potential_many(self.profile, radius, rho, distance, x, sigma_e, units=self.units,
                                            formula=self.formula, subdivisions=self.subdivisions)
+        if self.units == "notebook":  # the notebook's numbers: a² ∫ kernel·V du, not µV
+            return {"phi_notebook_units": phi.value, "error_notebook_units": phi.error}
         return {"phi_uV": phi.value, "error_uV": phi.error}
 
 
@@ -222,6 +264,20 @@ class PopulationScan(eqx.Module):
     max_steps: int = eqx.field(static=True, default=2_000_000)
 
     parameters: ClassVar[dict] = {name: "" for name in PopulationParams._fields}
+
+    def __check_init__(self):
+        population._check_window(self.window)
+        validation.check_integer("resolution", self.resolution, minimum=2)
+        validation.check_integer("max_points", self.max_points, minimum=1)
+        population._check_cycle_options(self.t_transient, self.t_record, self.dt_save, self.rtol, self.atol,
+                                        self.min_amplitude, self.max_steps, True)
+
+    def check(self, members: dict) -> None:
+        """Positive time constants and c4 > -1 (host side), as :func:`jaxneuro.population.scan`."""
+        n = len(next(iter(members.values())))
+        params = PopulationParams(*(np.broadcast_to(np.asarray(members.get(name, value), float), (n,))
+                                    for name, value in zip(PopulationParams._fields, self.params)))
+        population._check_phase_plane(params, scalar=False)
 
     def member_bytes(self) -> int:
         samples = int(round(self.t_record / self.dt_save)) + 1
@@ -260,9 +316,25 @@ class FitStarts(eqx.Module):
     tolerance: float = eqx.field(static=True, default=1e-10)
     jacobian: str = eqx.field(static=True, default="auto")
 
+    def __check_init__(self):
+        if not isinstance(self.problem, fitting.Problem):
+            raise ValueError(f"problem must be a jaxneuro.fitting.Problem, got {type(self.problem).__name__}")
+        validation.check_integer("max_iterations", self.max_iterations, minimum=1)
+        validation.check_number("tolerance", self.tolerance, positive=True, scalar=True)
+        validation.check_choice("jacobian", self.jacobian, fitting.JACOBIANS)
+
     @property
     def parameters(self) -> dict:
         return dict(zip(self.problem.names, self.problem.units))
+
+    def check(self, members: dict) -> None:
+        """Every start strictly inside the problem's bounds (host side), as :func:`jaxneuro.fitting.fit`."""
+        for name, lower, upper in zip(self.problem.names, np.asarray(self.problem.lower), np.asarray(self.problem.upper)):
+            if name in members:
+                values = np.asarray(members[name], float)
+                if np.any(values <= lower) or np.any(values >= upper):
+                    raise ValueError(f"every start of {name} must lie inside its bounds ({lower:g}, {upper:g}), got "
+                                     f"{values[(values <= lower) | (values >= upper)][0]:g}")
 
     def member_bytes(self) -> int:
         p, n = len(self.problem.names), int(self.problem.data.size)

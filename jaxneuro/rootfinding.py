@@ -44,10 +44,12 @@ Array = jax.Array
 
 
 def _at_precision(x, rtol, atol):
-    """Tolerances no finer than the working precision: at least 8 ε relative and 8 ε absolute (ε
-    of ``x``'s float type; unknowns of order one).  Unchanged in float64 for any tolerance above
-    2e-15; in float32 (ε = 1.2e-7) a float64 tolerance would otherwise never be met."""
-    floor = 8.0 * float(jnp.finfo(jnp.result_type(x, float)).eps)
+    """In float32 (ε = 1.2e-7), tolerances no finer than 8 ε relative and 8 ε absolute (unknowns of
+    order one): a float64 tolerance would otherwise never be met.  float64: unchanged."""
+    dtype = jnp.result_type(x, float)
+    if dtype == jnp.float64:
+        return rtol, atol
+    floor = 8.0 * float(jnp.finfo(dtype).eps)
     return jnp.maximum(rtol, floor), jnp.maximum(atol, floor)
 
 

@@ -89,6 +89,13 @@ def test_chunk_layout_rounds_to_devices_and_budget():
     assert sweep.chunk_layout(10, 100, 4, chunk_size=3) == (4, 3)  # a multiple of the devices
     assert sweep.chunk_layout(10, 100, 2, memory_budget=350) == (6, 2)  # 3 members per device
     assert sweep.chunk_layout(5, 100, 4) == (8, 1)  # the whole batch, padded to the devices
+    assert sweep.chunk_layout(10, 100, 1, chunk_size=8) == (5, 2)  # equal chunks, not 8 + 2
+    for n in range(1, 60):
+        for devices in (1, 2, 3, 4):
+            for size in (1, 2, 5, 7, 16):
+                chunk, n_chunks = sweep.chunk_layout(n, 100, devices, chunk_size=size)
+                assert chunk % devices == 0 and chunk <= devices * -(-size // devices)
+                assert n_chunks * chunk >= n and (n_chunks - 1) * chunk < n  # every chunk holds a member
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +219,35 @@ def test_bad_input_is_refused_before_compiling(no_compiling, members, options, m
         sweep.run(jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), members, progress=False, **options)
 
 
+@pytest.mark.parametrize("job, members, message", [
+    (jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), {"radius": [238.0, -1.0]}, "radius"),
+    (jobs.Cable(grid=SMALL_GRID, x1=2_000.0, x2=8_000.0), {"stim_density": [np.inf]}, "finite"),
+    (jobs.Speed(), {"gNa": [-5.0]}, "gNa"),
+    (jobs.PopulationScan(), {"tau_E": [1.0, 0.0]}, "tau_E"),
+])
+def test_members_out_of_range_are_refused(no_compiling, job, members, message):
+    with pytest.raises(ValueError, match=message):
+        sweep.run(job, members, progress=False)
+
+
+def test_electrodes_inside_the_axon_are_refused(no_compiling, profile):
+    with pytest.raises(ValueError, match="inside the axon for member 1"):
+        sweep.run(jobs.Extracellular(profile=profile), {"radius": [1.0, 30.0], "distance": [25.0, 25.0]})
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: jobs.Extracellular(profile=p, units="volts"), "units"),
+    (lambda p: jobs.Extracellular(profile=p, formula="eq11"), "formula"),
+    (lambda p: jobs.PopulationScan(resolution=1), "resolution"),
+    (lambda p: jobs.PopulationScan(dt_save=0.0), "dt_save"),
+    (lambda p: jobs.Cable(x1=50_000.0, x2=40_000.0), "x1 < x2"),
+    (lambda p: jobs.Cable(linear_solver="cholesky"), "linear_solver"),
+])
+def test_bad_job_options_are_refused(profile, make, message):
+    with pytest.raises(ValueError, match=message):
+        make(profile)
+
+
 @pytest.mark.parametrize("spec, message", [
     ({}, "non-empty"),
     ({"radius": []}, "at least one"),
@@ -253,8 +289,13 @@ def test_cli_sweep_writes_npz_csv_and_summary(tmp_path, capsys):
     out = tmp_path / "out"
     code = cli.main(["sweep", "extracellular", "--spec", str(spec), "--values", "distance=25,50", "--chunk-size", "4",
                      "--devices", "1", "--out", str(out), "--json"])
+    # the flags' order is the grid's: here distance varies slowest
+    flipped = cli.main(["sweep", "extracellular", "--values", "distance=25,50", "--geomspace", "radius=0.5:2:3",
+                        "--out", str(tmp_path / "flipped"), "--json"])
+    assert flipped == 0
     assert code == 0
-    summary = json.loads(capsys.readouterr().out)
+    summary, flipped_summary = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert list(flipped_summary["parameters"]) == ["distance_um", "radius_um"] and flipped_summary["grid_shape"] == [2, 3]
     assert summary["members"] == 6 and summary["grid_shape"] == [3, 2] and summary["chunks"] == 2
     assert summary["parameters"]["radius_um"] == pytest.approx([0.5, 1.0, 2.0])
     data = np.load(out / "sweep.npz")
@@ -276,8 +317,9 @@ def test_cli_sweep_writes_npz_csv_and_summary(tmp_path, capsys):
     (["cable", "--values", "radius=238", "--memory-budget", "lots", "--out", "X"], "memory-budget"),
     (["cable", "--values", "radius=238", "--devices", "100000", "--out", "X"], "devices"),
     (["cable", "--linspace", "radius=1:2", "--out", "X"], "START:STOP:COUNT"),
-    (["speed", "--values", "radius=238", "--float32", "--out", "X"], "float32"),
     (["fit", "--values", "radius=1", "--out", "X"], "--recording"),
+    (["speed", "--values", "radius=238", "--dt", "0.01", "--option", "dt=0.02", "--out", "X"], "once"),
+    (["cable", "--values", "radius=238", "--option", "x1=abc", "--out", "X"], "options"),
 ])
 def test_cli_sweep_bad_input(tmp_path, capsys, argv, message):
     from jaxneuro import cli
@@ -307,3 +349,7 @@ def test_float32_sweeps_are_float32_throughout(profile):
     assert all(v.dtype == jnp.float64 for v in double.values())
     np.testing.assert_allclose(single["phi_uV"], double["phi_uV"], rtol=3e-5)
     assert not np.allclose(single["phi_uV"], double["phi_uV"], rtol=1e-9, atol=0)  # truly computed in float32
+    with pytest.raises(ValueError, match="concrete members"):
+        jax.jit(lambda d: sweep.run(job, {"distance": d}, dtype=jnp.float32))(jnp.array([30.0]))
+    with pytest.raises(ValueError, match="dtype"):
+        sweep.run(job, members, dtype="float16")

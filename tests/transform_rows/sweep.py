@@ -28,6 +28,10 @@ HOST_SIDE = {
     **{f"sweep.{name}": "host-side bookkeeping of a sweep's members, devices and chunks (NumPy, Python numbers)"
        for name in ("product", "grid_shape", "check_members", "resolve_devices", "chunk_layout",
                     "default_memory_budget", "member_bytes")},
+    "sweep.check_options": "host-side checks of a sweep's options (Python values); returns the devices",
+    "sweep.plan": "host-side layout of a sweep (devices, chunk sizes) from concrete members",
+    "sweep.flatten": "reshapes a batch to one axis for a module's batched function (used inside their rows)",
+    "sweep.unflatten": "reshapes a flat batch's outputs back (used inside the cable, wave and population rows)",
     "sweep.use_cpu_devices": "configures JAX's CPU backend before it starts; returns nothing",
     "sweep.initialize_distributed": "joins a multi-process JAX run (jax.distributed); returns nothing",
     "jobs.default": "builds a job (static configuration) from its name",
