@@ -547,7 +547,7 @@ _GL8 = np.polynomial.legendre.leggauss(8)
 
 def _panel_rule(edges: Array, rule):
     """Nodes and weights of a Gauss–Legendre ``rule`` on each panel between ``edges``."""
-    t, w = (jnp.asarray(a) for a in rule)
+    t, w = (jnp.asarray(a, edges.dtype) for a in rule)  # the working precision (float32 sweeps too)
     mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * (edges[1:] - edges[:-1])
     return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
 

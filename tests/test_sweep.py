@@ -353,3 +353,22 @@ def test_float32_sweeps_are_float32_throughout(profile):
         jax.jit(lambda d: sweep.run(job, {"distance": d}, dtype=jnp.float32))(jnp.array([30.0]))
     with pytest.raises(ValueError, match="dtype"):
         sweep.run(job, members, dtype="float16")
+
+
+def test_cli_sweep_of_fit_starts(tmp_path, capsys):
+    """``jaxneuro sweep fit``: many starts of a fit to a recording file, one CSV column per fitted
+    parameter (with its unit)."""
+    from jaxneuro import cli, recordings
+
+    t = np.arange(-1.0, 1.0 + 1e-9, 0.05)
+    phi = -5.0 * np.exp(-(t / 0.3) ** 2) + 1.0 * np.exp(-((t - 0.4) / 0.3) ** 2)
+    recordings.save(recordings.WaveformRecording.make(t, phi, distance=50.0, noise=0.1), tmp_path / "rec.npz")
+    out = tmp_path / "out"
+    code = cli.main(["sweep", "fit", "--recording", str(tmp_path / "rec.npz"), "--values", "radius=0.8,1.2",
+                     "--values", "distance=40,60", "--option", "max_iterations=40", "--out", str(out), "--quiet"])
+    assert code == 0
+    header = (out / "sweep.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["radius_um", "distance_um"] and {"radius_fitted_um", "distance_fitted_um", "loss"} <= set(header)
+    data = np.load(out / "sweep.npz")
+    assert data["values"].shape == (4, 2) and np.all(data["result"] == 0)
+    assert np.ptp(data["loss"]) <= 1e-6 * data["loss"][0]  # every start finds the same optimum
