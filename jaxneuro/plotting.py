@@ -1,18 +1,16 @@
 """Matplotlib figures, one function per figure.  Solvers never call this module.
 
 Each function takes solutions (NumPy-convertible) and returns the ``Figure``; saving is the
-caller's business.  The non-interactive Agg backend is selected on import.
+caller's business.  Importing this module leaves matplotlib's backend as it was (matplotlib picks
+a non-interactive one by itself where there is no display).
 """
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .cable import CableSolution  # noqa: E402
+from .cable import CableSolution
 
 _UM_PER_CM = 1e4
 

@@ -372,3 +372,13 @@ def test_cli_sweep_of_fit_starts(tmp_path, capsys):
     data = np.load(out / "sweep.npz")
     assert data["values"].shape == (4, 2) and np.all(data["result"] == 0)
     assert np.ptp(data["loss"]) <= 1e-6 * data["loss"][0]  # every start finds the same optimum
+
+
+def test_example_sweep_radius_temperature_quick(tmp_path):
+    """examples/sweep_radius_temperature.py --quick, as a user runs it (a fresh process: one CPU
+    device per core)."""
+    figure = tmp_path / "velocity.png"
+    done = subprocess.run([sys.executable, str(HERE.parent / "examples" / "sweep_radius_temperature.py"), "--quick",
+                           "--out", str(figure)], env=_environment(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "0 failed" in done.stdout and figure.stat().st_size > 10_000
