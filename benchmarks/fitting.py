@@ -199,9 +199,9 @@ def mismatch() -> dict:
 
 
 def extracellular() -> dict:
-    from jaxneuro import reproduce
+    from jaxneuro import extracellular as ex
 
-    profile, sol = reproduce.notebook_profile_run(radius=1.0)
+    profile, sol = ex.notebook_profile_run(radius=1.0)
     speed = float(jn.conduction_velocity(sol, 3_000.0, 7_000.0))
     t = np.arange(-1.5, 1.5 + 1e-9, 0.01)
     base = recordings.WaveformRecording.make(t, np.zeros_like(t), distance=50.0)

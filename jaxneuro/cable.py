@@ -79,6 +79,7 @@ __all__ = [
     "batch_shape",
     "conduction_velocity",
     "converged_velocity",
+    "converged_velocities",
     "cooley_dodge_axon",
     "cooley_dodge_grid",
     "cooley_dodge_stimulus",
@@ -1340,6 +1341,36 @@ def converged_velocity(
         A :class:`ConvergedVelocity`; its error estimate covers the discretisation only.
         Host side (several grids, Python floats): not for use inside ``jit``.
     """
+    return converged_velocities(axon, grid, stimulus, ((x1, x2),), levels=levels, measure=measure,
+                                initial_v=initial_v, coarsest=coarsest, **options)[0]
+
+
+def converged_velocities(
+    axon: Axon,
+    grid: Grid,
+    stimulus: Stimulus,
+    windows,
+    *,
+    levels: int = 3,
+    measure: str = "peak",
+    initial_v: Optional[ArrayLike] = None,
+    coarsest: Optional[CableSolution] = None,
+    **options,
+) -> list:
+    """:func:`converged_velocity` in several windows ``[(x1, x2), ...]`` (µm) from the same runs:
+    each of the ``levels`` grids is simulated once.
+
+    Returns:
+        One :class:`ConvergedVelocity` per window (host side).
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> grid = jn.Grid(length=20_000.0, dx=500.0, dt=0.004, t_stop=2.0)
+        >>> near, far = jn.cable.converged_velocities(jn.Axon(), grid, jn.cooley_dodge_stimulus(dx=500.0),
+        ...                                           [(5_000, 10_000), (10_000, 15_000)])
+        >>> round(near.velocity, 2), round(far.velocity, 2), round(near.observed_order)
+        (18.71, 18.7, 2)
+    """
     validation.check_integer("levels", levels, minimum=3)
     options = dict(options)
     throw = options.pop("throw", True)
@@ -1347,18 +1378,22 @@ def converged_velocity(
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; converged_velocity takes linear_solver, unroll, "
                          "tuned, dtype, throw")
+    windows = [tuple(w) for w in windows]
+    if not windows or any(len(w) != 2 for w in windows):
+        raise ValueError(f"windows must be a non-empty list of (x1, x2) pairs in µm, got {windows!r}")
     grids = [grid]
     for _ in range(levels - 1):
         grids.append(grids[-1].refined(2))
-    for name, x in (("x1", x1), ("x2", x2)):
-        validation.check_number(name, x, scalar=True, unit="µm")
-        if not 0.0 <= x <= grid.length:
-            raise ValueError(f"{name} must lie on the cable, in [0, {grid.length}] µm, got {x}")
-    if not x1 < x2:
-        raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
+    for x1, x2 in windows:
+        for name, x in (("x1", x1), ("x2", x2)):
+            validation.check_number(name, x, scalar=True, unit="µm")
+            if not 0.0 <= x <= grid.length:
+                raise ValueError(f"{name} must lie on the cable, in [0, {grid.length}] µm, got {x}")
+        if not x1 < x2:
+            raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
     if initial_v is not None:
         validation.check_number("initial_v", initial_v, unit="mV")
-    velocities, code = [], results.SUCCESSFUL
+    velocities, codes = [[] for _ in windows], [results.SUCCESSFUL] * len(windows)
     for g in grids:
         v0 = None
         if initial_v is not None:
@@ -1368,18 +1403,22 @@ def converged_velocity(
             sol = coarsest
         else:
             sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=throw, **options)
-        velocities.append(float(conduction_velocity(sol, x1, x2, measure, throw=throw)))
-        code = code or int(arrival_result(sol, x1, measure)) or int(arrival_result(sol, x2, measure))
-    v = np.array(velocities)
-    extrapolated = richardson(v)
-    differences = np.diff(v)
-    order = float(np.log2(differences[-2] / differences[-1])) if differences[-1] != 0 else float("inf")
-    return ConvergedVelocity(
-        velocity=float(extrapolated[-1]),
-        error_estimate=float(abs(extrapolated[-1] - extrapolated[-2])),
-        observed_order=order,
-        velocities=tuple(velocities),
-        dx=tuple(g.dx for g in grids),
-        dt=tuple(g.dt for g in grids),
-        result=code,
-    )
+        for k, (x1, x2) in enumerate(windows):
+            velocities[k].append(float(conduction_velocity(sol, x1, x2, measure, throw=throw)))
+            codes[k] = codes[k] or int(arrival_result(sol, x1, measure)) or int(arrival_result(sol, x2, measure))
+    out = []
+    for values, code in zip(velocities, codes):
+        v = np.array(values)
+        extrapolated = richardson(v)
+        differences = np.diff(v)
+        order = float(np.log2(differences[-2] / differences[-1])) if differences[-1] != 0 else float("inf")
+        out.append(ConvergedVelocity(
+            velocity=float(extrapolated[-1]),
+            error_estimate=float(abs(extrapolated[-1] - extrapolated[-2])),
+            observed_order=order,
+            velocities=tuple(values),
+            dx=tuple(g.dx for g in grids),
+            dt=tuple(g.dt for g in grids),
+            result=code,
+        ))
+    return out

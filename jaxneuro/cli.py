@@ -1,6 +1,6 @@
 """The ``jaxneuro`` command.
 
-    jaxneuro reproduce --out results/      every classical result: figures + summary.json
+    jaxneuro reproduce --out results/      every classical result: figures, summary.json, report.html
     jaxneuro cable [options] [--json]      one H&H cable run (defaults: Cooley & Dodge 1966)
     jaxneuro speed [options] [--json]      travelling-pulse speed, found automatically (--slow: the slow pulse)
     jaxneuro extracellular [options]       extracellular potential over radii x distances
@@ -254,7 +254,7 @@ def _run_extracellular(args) -> int:
     import numpy as np
 
     from . import extracellular as ex
-    from .reproduce import notebook_profile_run
+    from .extracellular import notebook_profile_run
 
     axon = ex.NOTEBOOK_AXON._replace(radius=np.asarray(args.radii, float), rho=args.rho)
     options = {"sigma_e": args.sigma_e}
@@ -521,22 +521,32 @@ def _run_fit(args) -> int:
 
 
 def _reproduce_parser(sub):
-    p = sub.add_parser("reproduce", help="run every classical result: figures and summary.json",
-                       description="Reproduce the notebooks' results and the checks beyond them: figures (PNG) and "
-                                   "summary.json in --out (a new or empty folder, or an earlier output of jaxneuro).")
+    from .reproduce import FORMATS, SECTIONS
+
+    p = sub.add_parser("reproduce", help="run every classical result: figures, summary.json, report.html",
+                       description="Reproduce the notebooks' results and the checks beyond them: figures, "
+                                   "summary.json, report.md and report.html in --out (a new or empty folder, or an "
+                                   "earlier output of jaxneuro). One line per stage with the elapsed time.")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--quick", action="store_true", help="coarser studies (fewer points): a check in under a minute")
+    p.add_argument("--only", nargs="+", metavar="SECTION",
+                   help=f"run only these sections, comma- or space-separated: {', '.join(SECTIONS)} (default: all)")
+    p.add_argument("--format", choices=FORMATS, default="png", help="figure format [png]")
     p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
-    p.add_argument("--only", nargs="+", choices=("cable", "wave", "extracellular", "population"),
-                   help="run only these sections (default: all)")
     p.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args) -> int:
     from .reproduce import SECTIONS, run_all
 
-    start = time.perf_counter()
-    run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True), sections=args.only or SECTIONS)
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    sections = SECTIONS
+    if args.only:
+        sections = tuple(name.strip() for item in args.only for name in item.split(",") if name.strip())
+        unknown = [name for name in sections if name not in SECTIONS]
+        if unknown or not sections:
+            raise ValueError(f"--only takes sections among {', '.join(SECTIONS)}, got {', '.join(unknown) or 'none'}")
+    run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True), sections=sections,
+            quick=args.quick, fmt=args.format)
     return 0
 
 
@@ -881,6 +891,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "Exit codes: 0 done, 2 bad input, 3 numerical failure (--debug: full traceback).")
     parser.add_argument("--version", action="version", version=f"jaxneuro {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not use the persistent compilation cache (compile every program again)")
+    parser.add_argument("--cache-dir", help="folder of the persistent compilation cache "
+                                            "[$JAXNEURO_CACHE_DIR or ~/.cache/jaxneuro/jax]")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _reproduce_parser(sub)
     _cable_parser(sub)
@@ -903,6 +917,10 @@ def main(argv=None) -> int:
     from .results import NumericalError
 
     args = build_parser().parse_args(argv)
+    if not args.no_cache:  # compile once per machine: later calls load the programs
+        from . import compilation_cache
+
+        compilation_cache.enable(args.cache_dir)
     try:
         return args.func(args)
     except (ValueError, NumericalError) as err:

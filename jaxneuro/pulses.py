@@ -525,6 +525,9 @@ class PulseBranch(NamedTuple):
         iterations: Newton iterations of each point.
         result: int32 code: ``SUCCESSFUL``, or the code of the step that could not be taken
             even at the smallest arclength step (the branch stops there).
+        mesh: the fixed mesh in ζ = φ(T) z of the walk (1-D).
+        states: each point's profile on that mesh, flattened (points, mesh × 5): what
+            :func:`slow_pulse` polishes (``branch=``) instead of walking the branch again.
     """
 
     parameter: str
@@ -536,6 +539,8 @@ class PulseBranch(NamedTuple):
     fold_speed: float
     iterations: np.ndarray
     result: int
+    mesh: np.ndarray = None
+    states: np.ndarray = None
 
 
 class _Point(NamedTuple):
@@ -707,7 +712,7 @@ def _branch(cont: _Continuation, points, iterations, fold, code) -> PulseBranch:
     fold_value = float(fold.theta[1]) if fold is not None else np.nan
     fold_speed = float(fold.theta[0]) if fold is not None else np.nan
     return PulseBranch(cont.parameter, values, speeds, peaks, ~turned, fold_value, fold_speed,
-                       np.array(iterations), int(code))
+                       np.array(iterations), int(code), np.asarray(cont.mesh), np.stack([np.asarray(p.x) for p in points]))
 
 
 def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations: int) -> Pulse:
@@ -729,9 +734,31 @@ def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations:
 _polish_jit = jax.jit(_polish, static_argnames=("n_intervals", "max_iterations"))
 
 
+def _slow_side_ends(branch: PulseBranch, target: float):
+    """The branch's two consecutive slow-side points with temperatures either side of
+    ``target`` (°C), as ((state, (speed, value)), ...); None where the branch has none."""
+    if branch.parameter != "temperature" or branch.states is None:
+        raise ValueError("branch must come from continue_pulses in temperature (with its states)")
+    values, slow = np.asarray(branch.values), ~np.asarray(branch.fast)
+    for i in range(1, values.size):
+        if slow[i] and slow[i - 1] and values[i] <= target <= values[i - 1]:
+            return tuple((jnp.asarray(branch.states[k]), (float(branch.speed[k]), float(values[k]))) for k in (i - 1, i))
+    return None
+
+
+def _no_slow_pulse(target: float, code: int, n_intervals: int, throw: bool) -> Pulse:
+    if throw:
+        raise results.NumericalError(f"slow pulse: the slow branch did not reach {target} °C "
+                                     f"({results.message(code)})", code)
+    nan = jnp.asarray(np.nan)
+    n = int(n_intervals) + 1
+    return Pulse(jnp.full(n, np.nan), wave.WaveState(*([jnp.full(n, np.nan)] * 5)), nan, jnp.asarray(target),
+                 nan, nan, nan, jnp.asarray(0), jnp.asarray(code, jnp.int32))
+
+
 def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 2000, tol: float = 1e-12,
                max_iterations: int = 20, ds: float = 1.0, ds_max: float = 4.0, max_points: int = 200,
-               throw: bool = True) -> Pulse:
+               branch: PulseBranch = None, throw: bool = True) -> Pulse:
     """The slow (unstable) solitary pulse at the axon's temperature.
 
     The fast pulse at ``start`` °C is continued in temperature (:func:`continue_pulses`) up
@@ -748,6 +775,10 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
         n_intervals, tol, max_iterations: of the final solve (the continuation uses 1500
             intervals).
         ds, ds_max, max_points: of the continuation (see :func:`continue_pulses`).
+        branch: a temperature branch of :func:`continue_pulses` for the same axon that already
+            turned at the fold and came back down past the axon's temperature: its two points
+            either side of that temperature on the slow side start the final solve, and no
+            branch is walked again (``start``, ``ds``, ``ds_max``, ``max_points`` are then unused).
         throw: raise :class:`jaxneuro.results.NumericalError` on failure (``NO_PULSE``: the
             slow branch does not reach the temperature, e.g. above the fold).
 
@@ -762,28 +793,28 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
     if float(start) >= target:
         raise ValueError(f"start ({start} °C) must be below the axon's temperature ({target} °C): the branch is "
                          "followed upwards from the fast pulse at start, through the fold, and back down")
-    cont, first = _branch_start(_with(axon, "temperature", jnp.asarray(float(start))), 1500, tol, 12, "temperature",
-                                +1)
+    if branch is not None:
+        ends = _slow_side_ends(branch, target)
+        if ends is None:
+            return _no_slow_pulse(target, results.NO_PULSE, n_intervals, throw)
+        mesh, (xa, ta), (xb, tb) = jnp.asarray(branch.mesh), *ends
+    else:
+        cont, first = _branch_start(_with(axon, "temperature", jnp.asarray(float(start))), 1500, tol, 12,
+                                    "temperature", +1)
 
-    def below_on_slow_side(previous, point):
-        return float(point.tangent_theta[1]) < 0 and float(point.theta[1]) <= target
+        def below_on_slow_side(previous, point):
+            return float(point.tangent_theta[1]) < 0 and float(point.theta[1]) <= target
 
-    points, _, _, code = _continue(cont, first, ds=float(ds), ds_max=float(ds_max), max_points=int(max_points),
-                                   lower=-273.15, upper=50.0, stop=below_on_slow_side)
-    if len(points) < 2 or not below_on_slow_side(points[-2], points[-1]):
-        code = code if code != results.SUCCESSFUL else results.NO_PULSE
-        if throw:
-            raise results.NumericalError(f"slow pulse: the slow branch did not reach {target} °C "
-                                         f"({results.message(code)})", code)
-        nan = jnp.asarray(np.nan)
-        n = int(n_intervals) + 1
-        return Pulse(jnp.full(n, np.nan), wave.WaveState(*([jnp.full(n, np.nan)] * 5)), nan, jnp.asarray(target),
-                     nan, nan, nan, jnp.asarray(0), jnp.asarray(code, jnp.int32))
-    a, b = points[-2], points[-1]
-    alpha = (target - float(a.theta[1])) / (float(b.theta[1]) - float(a.theta[1]))
-    x0 = a.x + alpha * (b.x - a.x)
-    speed0 = a.theta[0] + alpha * (b.theta[0] - a.theta[0])
-    pulse = _polish_jit(axon, cont.mesh, x0, speed0, jnp.asarray(tol, float), n_intervals=int(n_intervals),
+        points, _, _, code = _continue(cont, first, ds=float(ds), ds_max=float(ds_max), max_points=int(max_points),
+                                       lower=-273.15, upper=50.0, stop=below_on_slow_side)
+        if len(points) < 2 or not below_on_slow_side(points[-2], points[-1]):
+            return _no_slow_pulse(target, code if code != results.SUCCESSFUL else results.NO_PULSE, n_intervals, throw)
+        mesh = cont.mesh
+        (xa, ta), (xb, tb) = ((p.x, (float(p.theta[0]), float(p.theta[1]))) for p in points[-2:])
+    alpha = (target - ta[1]) / (tb[1] - ta[1])
+    x0 = xa + alpha * (xb - xa)
+    speed0 = jnp.asarray(ta[0] + alpha * (tb[0] - ta[0]))
+    pulse = _polish_jit(axon, mesh, x0, speed0, jnp.asarray(tol, float), n_intervals=int(n_intervals),
                         max_iterations=int(max_iterations))
     _raise(pulse.result, "slow pulse (boundary-value problem)", throw)
     return pulse

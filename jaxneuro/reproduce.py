@@ -1,21 +1,31 @@
-"""The classical results, one function each, and ``jaxneuro reproduce`` that runs them all.
+"""``jaxneuro reproduce``: every result of the two notebooks and what jaxneuro adds, with a report.
 
-Every function returns plain numbers (and solutions) so tests, the CLI and the figures share
-one implementation.
+This module orchestrates; the science is in the modules.  Each study function below runs one
+piece and returns plain numbers and solutions (tests, the CLI and the figures share them); each
+section (``cable``, ``wave``, ``pulses``, ``extracellular``, ``population``) runs its studies,
+draws its figures (:mod:`jaxneuro.plotting`) with captions, and gives its rows of the comparison
+table; :func:`run_all` times the sections and writes the figures, ``summary.json``, ``report.md``
+and ``report.html`` (:mod:`jaxneuro.report`).  ``quick=True`` runs coarser versions of the
+expensive studies (fewer temperatures, radii and scan points, one β_m) for a check in well
+under a minute.
 """
 
 from __future__ import annotations
 
+import platform
 import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
 
-from . import cable, membrane, validation
+from . import cable, membrane, notebook_reference, validation
 from .cable import Axon, Grid, Record, Stimulus
 from .extracellular import notebook_profile_run
 from .output import OutputFolder, json_text
+from .references import NOTEBOOK_DISTANCES, NOTEBOOK_PHI_50, NOTEBOOK_RADII, NOTEBOOK_WAVE_SPEED
+from .report import Comparison, FigureNote
+
 
 
 def notebook_figure2_run() -> cable.CableSolution:
@@ -96,26 +106,6 @@ def radius_sweep(
 # ----------------------------------------------------------------------------------------
 # The travelling wave (notebook section 3.5).
 
-#: The notebook's hand-tuned speed, 1.8750565461815821 "mm/ms", which is cm/ms: in m/s.
-NOTEBOOK_WAVE_SPEED = 18.750565461815821
-
-
-def cable_wave_start(v, n, m, h, dt: float, step: int = 1000, node: int = 80) -> "wave.WaveState":
-    """The notebook's start: the cable's state at ``step`` (1 ms) and ``node`` (2 cm), with
-    W = (v[step+1] - v[step]) / dt (mV/ms), from arrays laid out (steps, nodes): V in mV from
-    rest, gates n, m, h, and the cable's time step ``dt`` (ms)."""
-    from . import wave
-
-    return wave.WaveState(*(jnp.asarray(a) for a in (
-        v[step, node], (v[step + 1, node] - v[step, node]) / dt, n[step, node], m[step, node], h[step, node])))
-
-
-def _notebook_baseline():
-    """The notebook's cable algorithm in NumPy (:mod:`jaxneuro.notebook_reference`)."""
-    from . import notebook_reference
-
-    return notebook_reference
-
 
 class NotebookWave(NamedTuple):
     """Acceptance 1 of the speed finder: the notebook's start, AB5 with dt = 1e-4 ms.
@@ -152,11 +142,10 @@ def notebook_wave() -> NotebookWave:
     options = NOTEBOOK_WAVE_OPTIONS
     grid = cable.cooley_dodge_grid()
     sol = cable.simulate_cable(axon, grid, cable.cooley_dodge_stimulus(), record=Record(gates=True))
-    gates = sol.gates
-    start = cable_wave_start(sol.v, gates.n, gates.m, gates.h, grid.dt)
+    start = wave.start_from_cable(sol.v, *sol.gates, grid.dt)
     ours = wave.find_wave_speed(axon, start, **options)
-    nb = _notebook_baseline().simulate(duration=1.003)
-    from_notebook = float(wave.find_wave_speed(axon, cable_wave_start(*nb, 0.001), **options).speed)
+    nb = notebook_reference.simulate(duration=1.003)
+    from_notebook = float(wave.find_wave_speed(axon, wave.start_from_cable(*nb, 0.001), **options).speed)
     return NotebookWave(from_notebook, float(ours.speed), NOTEBOOK_WAVE_SPEED, start, sol,
                         np.asarray(ours.z), np.asarray(ours.trajectory.v))
 
@@ -177,8 +166,11 @@ class CableVersusWave(NamedTuple):
     windows: list  # [(x1 µm, x2 µm, Richardson cable velocity, its error estimate, relative difference)]
 
 
-def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0,
-                      windows=((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000))):
+#: Windows (µm) ever farther from the stimulus where the cable's velocity approaches the wave's.
+WINDOWS = ((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000))
+
+
+def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS):
     """The cable's Richardson-extrapolated velocity (3 grids from dx 250 µm, dt 1 µs) in windows
     ever farther from the stimulus, against the travelling-wave speed for the same parameters."""
     from . import wave
@@ -186,33 +178,28 @@ def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0,
     axon = cable.cooley_dodge_axon(beta_m_exponent)
     speed = float(wave.find_wave_speed(axon, dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
     grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
-    stimulus = cable.cooley_dodge_stimulus()
-    solutions = [cable.simulate_cable(axon, g, stimulus, record=Record.reductions())
-                 for g in (grid, grid.refined(2), grid.refined(4))]
-    rows = []
-    for x1, x2 in windows:
-        v = np.array([float(cable.conduction_velocity(s, x1, x2)) for s in solutions])
-        extrapolated = cable.richardson(v)
-        rows.append((x1, x2, float(extrapolated[-1]), float(abs(extrapolated[-1] - extrapolated[-2])),
-                     float(extrapolated[-1] / speed - 1.0)))
+    converged = cable.converged_velocities(axon, grid, cable.cooley_dodge_stimulus(), windows)
+    rows = [(x1, x2, cv.velocity, cv.error_estimate, cv.velocity / speed - 1.0)
+            for (x1, x2), cv in zip(windows, converged)]
     return CableVersusWave(beta_m_exponent, speed, rows)
 
 
 class SpeedTemperature(NamedTuple):
     temperatures: np.ndarray  # °C
     fast: np.ndarray  # m/s, NaN where no pulse
-    train_front: np.ndarray  # m/s: the shooting's second root, a front onto a wave train (not a pulse)
+    train_front: np.ndarray  # m/s at train_front_temperatures: the shooting's second root, a front onto a wave train
     failure: object  # wave.PropagationFailure
     wall_seconds: float  # the two vmapped 64-point curves, compilation included
     fast_result: np.ndarray = None  # result code per temperature (jaxneuro.results)
     train_front_result: np.ndarray = None
+    train_front_temperatures: np.ndarray = None  # °C (default: temperatures)
 
 
-def speed_temperature(points: int = 64) -> SpeedTemperature:
+def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.005) -> SpeedTemperature:
     """The fast pulse's speed and the shooting's second root (a front from rest onto a wave
     train, not a pulse: see :mod:`jaxneuro.pulses` for the slow pulse) from 6.3 to 36 °C (one
-    vmapped call each), and the temperature above which no pulse propagates (Cooley–Dodge
-    axon, notebook β_m)."""
+    vmapped call each; the front at every ``front_every``-th temperature, NaN between), and the
+    temperature above which no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m)."""
     from . import wave
 
     axon = cable.cooley_dodge_axon()
@@ -222,11 +209,12 @@ def speed_temperature(points: int = 64) -> SpeedTemperature:
     # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
     fast = wave.find_wave_speed(batch, t_record=0.0, throw=False)
     # The train front at low temperature takes long to run away either side of its speed.
-    front = wave.find_wave_speed(batch, branch="train_front", t_stop=120.0, t_record=0.0, throw=False)
+    some = wave._with_temperature(axon, jnp.asarray(temperatures[::front_every]))
+    some_front = wave.find_wave_speed(some, branch="train_front", t_stop=120.0, t_record=0.0, throw=False)
     wall = time.perf_counter() - start
-    failure = wave.propagation_failure(axon, atol=0.005)
-    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(front.speed), failure, wall,
-                            np.asarray(fast.result), np.asarray(front.result))
+    failure = wave.propagation_failure(axon, atol=atol)
+    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(some_front.speed), failure, wall,
+                            np.asarray(fast.result), np.asarray(some_front.result), temperatures[::front_every])
 
 
 class PulseBranchStudy(NamedTuple):
@@ -236,37 +224,25 @@ class PulseBranchStudy(NamedTuple):
     wall_seconds: float
 
 
-def pulse_branch() -> PulseBranchStudy:
+def pulse_branch(ds: float = 1.0, ds_max: float = 4.0) -> PulseBranchStudy:
     """The solitary pulses of the Cooley–Dodge axon as boundary-value problems: the branch
-    continued in temperature from 6.3 °C through the fold and back down to 6.3 °C, and the fast
-    and slow pulses at 18.5 °C."""
+    continued in temperature from 6.3 °C through the fold and back down to 6.3 °C (arclength
+    steps ``ds`` up to ``ds_max``), and the fast and slow pulses at 18.5 °C on the branch's mesh
+    size (1500 intervals: the programs the walk compiled; the slow pulse from the branch's own
+    points, not a second walk)."""
     from . import pulses
 
     axon = cable.cooley_dodge_axon()
     start = time.perf_counter()
     cold = axon._replace(membrane=axon.membrane._replace(temperature=6.3))
-    branch = pulses.continue_pulses(cold, lower=6.3, max_points=100, ds=1.0, ds_max=4.0)
-    fast = pulses.solve_pulse(axon)
-    slow = pulses.slow_pulse(axon)
+    branch = pulses.continue_pulses(cold, lower=6.3, max_points=100, ds=ds, ds_max=ds_max)
+    fast = pulses.solve_pulse(axon, n_intervals=1500, max_iterations=12)
+    slow = pulses.slow_pulse(axon, branch=branch, n_intervals=1500)
     return PulseBranchStudy(branch, fast, slow, time.perf_counter() - start)
 
 
 # ----------------------------------------------------------------------------------------
 # The extracellular potential (notebook sections 2 and 4).
-
-#: The notebook's radii (µm) and its printed "minimal extracellular potential at 50 µm".
-NOTEBOOK_RADII = np.array(list(np.arange(0.1, 1.0, 0.1)) + list(range(1, 21)), dtype=float)
-NOTEBOOK_PHI_50 = np.array([
-    -0.0001521975893516912, -0.0006077856085329096, -0.001312916328027134, -0.0022267628067888907,
-    -0.0033199398038001207, -0.0045703597975429245, -0.0059608069426218295, -0.007477469614629965,
-    -0.009109015769799597, -0.010845984199127951, -0.03267007984969686, -0.06019212230515381,
-    -0.09160793619024045, -0.12598423303485562, -0.16274902479543205, -0.20151590106439943,
-    -0.24200655853633768, -0.2840112302542877, -0.32736633136499627, -0.3719408782534829,
-    -0.41762774751334886, -0.4643378087727375, -0.5119958260061326, -0.5605375186182346,
-    -0.6099073897287358, -0.6600570950101357, -0.7109441938361429, -0.762531154737189,
-    -0.8147846052079397,
-])
-NOTEBOOK_DISTANCES = np.array([25.0, 50.0, 75.0, 100.0, 125.0, 150.0, 175.0, 200.0])
 
 
 class ExtracellularStudy(NamedTuple):
@@ -288,30 +264,29 @@ class ExtracellularStudy(NamedTuple):
     sweep_seconds: float  # 29 x 9 sweep after compilation
 
 
-def extracellular_study() -> ExtracellularStudy:
-    """Everything of notebook section 4, physically scaled (σ_e 0.3 S/m), plus the checks."""
+def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0))) -> ExtracellularStudy:
+    """Everything of notebook section 4, physically scaled (σ_e 0.3 S/m), plus the checks:
+    the sqrt(radius) shortcut against direct runs (radius µm, dx µm, stimulus µA/cm²) on grids
+    not scaled by sqrt(radius)."""
     import warnings
 
     from . import extracellular as ex
 
     # 1. The notebook's list, from the notebook's own profile (its cable algorithm, its centring).
-    notebook = _notebook_baseline()
-    reproduced, worst = np.full(NOTEBOOK_RADII.size, np.nan), float("nan")
-    if notebook is not None:
-        v = notebook.simulate(a=1e-4, L=1.0, duration=20.0, Delta_x=2e-3, Delta_t=0.01, Ia_amp=500.0,
-                              Ia_duration=0.5, rho=150.0, T=30.0, EL=10.5987)[0]
-        nb_profile = ex.SpikeProfile.from_samples(np.arange(v.shape[1]) * 20.0, v[np.argmax(v[:, 250])],
-                                                  ex.NOTEBOOK_AXON, centre="node")
-        reproduced = np.asarray(ex.sweep(nb_profile, nb_profile.axon._replace(radius=NOTEBOOK_RADII), [50.0],
-                                         units="notebook", limits=(-1000.0, 1000.0)).value[:, 0])
-        worst = float(np.max(np.abs(reproduced / NOTEBOOK_PHI_50 - 1.0)))
+    v = notebook_reference.simulate(a=1e-4, L=1.0, duration=20.0, Delta_x=2e-3, Delta_t=0.01, Ia_amp=500.0,
+                                    Ia_duration=0.5, rho=150.0, T=30.0, EL=10.5987)[0]
+    nb_profile = ex.SpikeProfile.from_samples(np.arange(v.shape[1]) * 20.0, v[np.argmax(v[:, 250])],
+                                              ex.NOTEBOOK_AXON, centre="node")
+    reproduced = np.asarray(ex.sweep(nb_profile, nb_profile.axon._replace(radius=NOTEBOOK_RADII), [50.0],
+                                     units="notebook", limits=(-1000.0, 1000.0)).value[:, 0])
+    worst = float(np.max(np.abs(reproduced / NOTEBOOK_PHI_50 - 1.0)))
 
     # 2. jaxneuro's profiles; the sqrt(radius) shortcut against direct runs on other grids.
     profile, sol1 = notebook_profile_run(1.0)
     profile4, sol4 = notebook_profile_run(4.0, dx=40.0, density=1000.0)
     check_d = np.array([25.0, 50.0, 100.0, 150.0, 200.0])
     shortcut = {}
-    for radius, dx, density in ((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0)):  # grids not scaled by sqrt(a)
+    for radius, dx, density in shortcut_checks:
         direct_profile, _ = notebook_profile_run(radius, dx=dx, dt=0.005, density=density)
         direct = np.asarray(ex.sweep(direct_profile, direct_profile.axon, check_d).value)
         short = np.asarray(ex.sweep(profile, profile.axon._replace(radius=radius), check_d).value)
@@ -359,15 +334,19 @@ class PopulationStudy(NamedTuple):
     fixed_points: dict  # preset -> [FixedPoint]
     saddle_node: float  # h_E of the fold next to the presets
     scans: dict  # preset -> (h_E values, Scan)
-    scan_seconds: float  # 256-value h_E scan, second call (compiled)
+    scan_seconds: float  # h_E scan, second call (compiled)
     scan_2d: tuple  # (h_E grid, h_I grid, Scan) for the SNIC preset
     onsets: dict  # preset -> h_E of the onset of oscillation
     scaling: dict  # preset -> PeriodScaling
     scan_first_seconds: float = float("nan")  # the same scan's first call, compilation included
+    fine_field: object = None  # SNIC preset on a 200 x 300 grid (the streamplot)
+    nullclines: tuple = None  # SNIC preset: (E, I) of dE/dt = 0, (E, I) of dI/dt = 0
 
 
-def population_study() -> PopulationStudy:
-    """The notebook's runs and plots, then the phase-plane and bifurcation analysis."""
+def population_study(scan_points: int = 256) -> PopulationStudy:
+    """The notebook's runs and plots, then the phase-plane and bifurcation analysis: h_E scans
+    of ``scan_points`` values, and a 2-D (h_E, h_I) scan of as many (a square grid, so that it
+    runs on the same compiled program)."""
     import jax
 
     from . import population as pop
@@ -376,12 +355,16 @@ def population_study() -> PopulationStudy:
     run = pop.simulate(homoclinic, pop.HOMOCLINIC_START)
     tolerance = [(r, np.asarray(pop.simulate(homoclinic, pop.HOMOCLINIC_START, rtol=r, atol=r * 1e-2).state[-1]))
                  for r in (1e-6, 1e-8, 1e-10, 1e-12)]
-    field = pop.field(snic, pop.Grid2D(-10, 10, -20, 10, 25, 25))
+    window = pop.Grid2D(-10, 10, -20, 10, 25, 25)
+    field = pop.field(snic, window)
+    fine = pop.field(snic, window._replace(nx=200, ny=300))
+    x = np.linspace(-10, 10, 2001)
+    nullclines = (pop.x_nullcline_curve(snic), (x, np.asarray(pop.y_nullcline(x, snic))))
     speed = np.asarray(field.speed)
     fixed = {name: pop.fixed_points(pop.preset(name)) for name in ("homoclinic", "snic")}
     fold = min(pop.saddle_nodes(snic), key=lambda f: abs(f.h_E + 7.0)).h_E
 
-    h = jnp.linspace(-7.6, -6.6, 256)
+    h = jnp.linspace(-7.6, -6.6, scan_points)
     scans, seconds = {}, {}
     for name in ("homoclinic", "snic"):
         batch = pop.preset(name)._replace(h_E=h)
@@ -389,191 +372,404 @@ def population_study() -> PopulationStudy:
             start = time.perf_counter()
             scans[name] = (np.asarray(h), jax.block_until_ready(pop.scan(batch)))
             seconds.setdefault(call, time.perf_counter() - start)
-    he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, 24), jnp.linspace(-5.0, -3.0, 24))
+    side = int(round(np.sqrt(scan_points)))
+    he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, side), jnp.linspace(-5.0, -3.0, side))
     scan_2d = (np.asarray(he), np.asarray(hi), pop.scan(snic._replace(h_E=he, h_I=hi)))
 
     onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25)[1]}
-    scaling = {
+    scaling = {  # one record length: one compiled scan for both
         "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, 10), t_record=400.0),
-        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, 10), t_record=100.0),
+        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, 10), t_record=400.0),
     }
     return PopulationStudy(run, np.asarray(run.state[-1]), tolerance, field,
                            (float(speed.min()), float(speed.max()), float(speed.mean())), fixed, fold, scans,
-                           seconds["second"], scan_2d, onsets, scaling, seconds["first"])
+                           seconds["second"], scan_2d, onsets, scaling, seconds["first"], fine, nullclines)
 
 
-SECTIONS = ("cable", "wave", "extracellular", "population")
+# ----------------------------------------------------------------------------------------
+# Sections: studies → figures with captions, summary entries, rows of the comparison table.
 
 
-def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS) -> dict:
-    """Run the reproductions of ``sections`` (default: all), write figures and ``summary.json``
-    into ``out_dir``."""
+class SectionOutput(NamedTuple):
+    """What a section gives the report: its ``summary.json`` entries, its figures as
+    ``(file stem, Figure, caption)`` and its rows of the comparison table."""
 
+    summary: dict
+    figures: list
+    rows: list
+
+
+def _cable_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
+    from . import plotting
+
+    summary, figures, rows = {}, [], []
+    stage("notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
+    sol = notebook_figure2_run()
+    figures.append(("cable_fig2_profiles", plotting.spatial_profiles(
+        sol, list(np.arange(0.0, 11.0, 1.0)), "1 µm axon: V(x) every ms for 10 ms (notebook Fig. 2)"),
+        "The notebook's first cable (a = 1 µm, 6.3 °C, 2 cm): the potential along the axon every millisecond. "
+        "Look for a spike of constant shape and spacing: constant speed, ~0.25–0.5 cm per ms."))
+    summary["figure2_axon"] = {"velocity_0.25_0.5cm_m_per_s": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
+
+    stage("Cooley & Dodge (1966): 7 cm, 281 nodes × 5000 steps, both β_m")
+    results = {}
+    for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
+        cd = cooley_dodge(k)
+        results[label] = cd
+        summary[f"cooley_dodge_{label}"] = {
+            "beta_m_exponent_per_mV": k, "velocity_2_3cm_m_per_s": cd.velocity, "peak_mid_cable_mV": cd.mid_peak,
+            "peak_far_end_mV": cd.far_end_peak, "min_peak_beyond_1cm_mV": cd.min_peak_beyond_1cm,
+            "compartments": int(cd.solution.x.shape[0]), "steps": int(cable.cooley_dodge_grid().n_steps),
+        }
+    cd = results["notebook_beta_m"]
+    figures.append(("cable_fig3_cooley_dodge", plotting.cooley_dodge_figure(cd.solution, velocity=cd.velocity),
+                    "Cooley & Dodge's Fig. 2 replicated (notebook Fig. 3): space profiles at 0.2–3 ms (top) and time "
+                    "courses at 0–3 cm (bottom). The spike keeps its ~90 mV height and shape as it travels."))
+    figures.append(("cable_peak_along_axon", plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node"),
+                    "Peak potential at every node. It stays at ~90 mV along the axon and rises to ~102 mV at the sealed "
+                    "far end; the notebook's matrix bug made the far end fire at only 12–56 mV."))
+
+    stage(f"convergence: {levels} grids halving dx and dt, Richardson extrapolation")
+    conv = {}
+    choices = (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK),)
+    if not quick:
+        choices += (("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH),)
+    for label, k in choices:
+        conv[label] = cooley_dodge_converged(k, levels)
+        summary.setdefault("converged_velocity_m_per_s", {})[label] = conv[label]._asdict()
+    figures.append(("cable_convergence", plotting.convergence_figure(conv),
+                    "Error of the 2–3 cm velocity against the Richardson-extrapolated value, per grid (dx and dt halved "
+                    "together). The points follow the dx² line: the Lees scheme is second order, so the extrapolation "
+                    "is valid."))
+    converged = conv["notebook β_m 0.0555"]
+    reference = notebook_reference_values()["hh_cable_notebook"]
+    rows.append(Comparison("Cooley–Dodge velocity, 2–3 cm, dx 250 µm, dt 1 µs", "m/s",
+                           reference["cooley_dodge_velocity_m_per_s"], cd.velocity, converged.velocity,
+                           f"Richardson, {levels} grids", "notebook: grid argmax, ±0.25 m/s"))
+    rows.append(Comparison("Cooley–Dodge velocity, converged (error estimate "
+                           f"{converged.error_estimate:.1e} m/s)", "m/s", None, converged.velocity, None, "",
+                           f"observed order {converged.observed_order:.2f}"))
+
+    radii = np.geomspace(60.0, 480.0, 16 if quick else 64)
+    stage(f"radius sweep: {radii.size} cables in one compiled call")
+    sweep = radius_sweep(radii)
+    summary["radius_sweep"] = {"radii_um": [float(r) for r in sweep.radii[[0, -1]]], "members": int(sweep.radii.size),
+                               "exponent": sweep.exponent, "wall_seconds": sweep.wall_seconds}
+    figures.append(("cable_radius_sweep", plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent,
+                                                                      sweep.prefactor),
+                    f"Conduction velocity against radius, {sweep.radii.size} axons in one compiled call. The slope on "
+                    "log–log axes is the exponent of velocity ∝ radius^p; cable theory says p = 1/2."))
+    rows.append(Comparison("velocity ∝ radius^p: exponent p", "", None, sweep.exponent, 0.5, "cable theory"))
+    return SectionOutput(summary, figures, rows)
+
+
+def _wave_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
+    from . import plotting
+    from .results import name as result_name
+
+    summary, figures, rows = {}, [], []
+    stage("travelling wave: the speed found automatically from the notebook's start and from rest")
+    nw = notebook_wave()
+    steps = (1e-3, 5e-4, 2.5e-4) if quick else (4e-3, 2e-3, 1e-3, 5e-4, 2.5e-4)
+    convergence = wave_speed_convergence(steps=steps)
+    summary["travelling_wave"] = {
+        "notebook_hand_tuned_m_per_s": nw.notebook,
+        "automatic_from_notebook_cable_ab5_dt1e-4_m_per_s": nw.from_notebook_cable,
+        "automatic_from_jaxneuro_cable_ab5_dt1e-4_m_per_s": nw.from_jaxneuro_cable,
+        "manifold_rk4_dt_ms_vs_speed_m_per_s": convergence,
+        "cable_versus_wave": {},
+    }
+    rows.append(Comparison("wave speed from the notebook's cable state (AB5, dt 0.1 µs)", "m/s", nw.notebook,
+                           nw.from_notebook_cable, None, "", "notebook: tuned by hand; jaxneuro: found automatically"))
+    rows.append(Comparison("wave speed from the unstable manifold of rest (RK4)", "m/s", None, convergence[-1][1],
+                           convergence[-2][1], f"dt {convergence[-2][0]:g} ms", f"dt {convergence[-1][0]:g} ms"))
+    stage("cable against wave: Richardson velocity in windows ever farther from the stimulus")
+    choices = (membrane.BETA_M_EXPONENT_NOTEBOOK,) if quick else (membrane.BETA_M_EXPONENT_NOTEBOOK,
+                                                                     membrane.BETA_M_EXPONENT_HH)
+    length, windows = (80_000.0, WINDOWS[:3]) if quick else (120_000.0, WINDOWS)
+    for k in choices:
+        cw = cable_versus_wave(k, length, windows)
+        summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
+        stage(f"β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable − wave (relative) by window: "
+              + ", ".join(f"{x1 / 1e4:.0f}–{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows), detail=True)
+        if k == membrane.BETA_M_EXPONENT_NOTEBOOK:
+            x1, x2, velocity, error, _ = cw.windows[-1]
+            rows.append(Comparison(f"cable velocity {x1 / 1e4:.0f}–{x2 / 1e4:.0f} cm (Richardson, ± {error:.0e}) "
+                                   "against the wave speed", "m/s", None, velocity, cw.wave_speed, "travelling wave",
+                                   "the cable's pulse settles onto the travelling wave"))
+    figures.append(("wave_fig4_cable_vs_travelling_wave", plotting.cable_versus_wave_figure(nw),
+                    "Notebook Fig. 4: the full cable's time course at 2 cm (thick red) and the travelling-wave "
+                    "solution started from the cable's state at 1 ms (blue), with the speed found automatically. The "
+                    "curves overlie until the wave solution runs away after the spike, as any shooting must."))
+
+    points, every, atol = (8, 2, 0.05) if quick else (24, 2, 0.005)
+    stage(f"speed against temperature: fast pulse at {points} temperatures, the train front, propagation failure")
+    st = speed_temperature(points, every, atol)
+    summary["speed_temperature"] = {
+        "temperatures_degC": st.temperatures, "fast_m_per_s": st.fast,
+        "fast_result": [result_name(c) for c in st.fast_result],
+        "train_front_temperatures_degC": st.train_front_temperatures, "train_front_m_per_s": st.train_front,
+        "train_front_result": [result_name(c) for c in st.train_front_result],
+        "failure_temperature_degC": float(st.failure.temperature),
+        "failure_bracket_degC": [float(t) for t in st.failure.bracket],
+        "speed_at_failure_m_per_s": float(st.failure.speed),
+        "wall_seconds_with_compile": st.wall_seconds,
+    }
+    figures.append(("wave_speed_vs_temperature", plotting.speed_temperature_figure(st),
+                    "Speed of the fast pulse against temperature, by shooting, up to the temperature above which no "
+                    "pulse propagates (the fold, star). Grey squares: the shooting's second root, a front onto a wave "
+                    "train and not a pulse (the slow pulse is in the next section)."))
+    rows.append(Comparison("propagation failure temperature (shooting)", "°C", None, float(st.failure.temperature),
+                           None, "", f"bracket ± {atol:g} °C"))
+    return SectionOutput(summary, figures, rows)
+
+
+def _pulses_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
+    from . import plotting
+
+    stage("pulses as boundary-value problems: continuation from 6.3 °C through the fold and back")
+    bp = pulse_branch(*((2.0, 8.0) if quick else (1.0, 4.0)))
+    summary = {"pulses": {
+        "fold_temperature_degC": bp.branch.fold_value, "fold_speed_m_per_s": bp.branch.fold_speed,
+        "temperature_degC": bp.branch.values, "speed_m_per_s": bp.branch.speed, "fast": bp.branch.fast,
+        "fast_pulse_18_5_degC": {"speed_m_per_s": float(bp.fast.speed), "peak_mV": float(bp.fast.peak_v),
+                                 "width_ms": float(bp.fast.width)},
+        "slow_pulse_18_5_degC": {"speed_m_per_s": float(bp.slow.speed), "peak_mV": float(bp.slow.peak_v),
+                                 "width_ms": float(bp.slow.width), "residual": float(bp.slow.residual)},
+        "wall_seconds_with_compile": bp.wall_seconds,
+    }}
+    stage(f"fold {bp.branch.fold_value:.5f} °C at {bp.branch.fold_speed:.4f} m/s; slow pulse at 18.5 °C: "
+          f"{float(bp.slow.speed):.6f} m/s, peak {float(bp.slow.peak_v):.3f} mV", detail=True)
+    figures = [
+        ("pulses_speed_vs_temperature", plotting.pulse_branch_figure(bp.branch),
+         "Solitary pulses by continuation in temperature: the fast (stable) pulse rises with temperature to the "
+         "fold (star), where it meets the slow (unstable) pulse and no pulse exists above. One curve, found without "
+         "any shooting."),
+        ("pulses_fast_and_slow_18_5_degC", plotting.pulse_profiles_figure([bp.fast, bp.slow], ["fast pulse", "slow pulse"]),
+         "The two pulses at 18.5 °C, peaks aligned: the fast pulse (~90 mV) and the slow, small one (~17.5 mV) that "
+         "separates decaying from propagating responses. Both return to rest at both ends."),
+    ]
+    rows = [
+        Comparison("fast pulse speed, 18.5 °C (boundary-value problem)", "m/s", None, float(bp.fast.speed), None, "",
+                   f"residual {float(bp.fast.residual):.0e}"),
+        Comparison("slow pulse speed, 18.5 °C", "m/s", None, float(bp.slow.speed), None, "",
+                   "not the shooting's 2nd root (5.5445 m/s)"),
+        Comparison("fold: highest temperature with a pulse", "°C", None, bp.branch.fold_value, None, "",
+                   "compare the shooting's failure temperature"),
+    ]
+    return SectionOutput(summary, figures, rows)
+
+
+def _extracellular_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
+    from . import plotting
+
+    stage("extracellular potential: the notebook's list, the sqrt(radius) shortcut, sweeps, waveforms")
+    checks = ((4.0, 20.0, 2000.0),) if quick else ((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0))
+    study = extracellular_study(checks)
+    summary = {"extracellular": {
+        "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
+        "notebook_phi_50_notebook_units": study.notebook_phi_50,
+        "notebook_max_relative_error": study.notebook_max_relative_error,
+        "shortcut_check": {f"radius_{k}_um": {"distances_um": v[0], "direct_uV": v[1], "shortcut_uV": v[2],
+                                              "relative": v[3]} for k, v in study.shortcut_check.items()},
+        "radii_um": study.radii, "distances_um": study.distances, "phi_uV": study.phi, "phi_error_uV": study.phi_error,
+        "exponent_p_per_distance": study.exponents.p, "exponent_p_local_range": study.exponents.p_range,
+        "exponent_q_per_radius": study.exponents.q, "exponent_q_local_range": study.exponents.q_range,
+        "eq9_vs_eq10_spline_max_relative": study.eq9_vs_eq10_spline,
+        "grid_formulas_at_waveform_minimum_uV": {f"{k}_um": v for k, v in study.grid_check.items()},
+        "sweep_29x9_seconds": study.sweep_seconds,
+    }}
+    stage(f"notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
+          f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]", detail=True)
+    i1 = int(np.argmin(np.abs(study.radii - 1.0)))
+    j50 = int(np.argmin(np.abs(study.distances - 50.0)))
+    rows = [
+        Comparison("Φe minimum at 50 µm, a = 1 µm, from the notebook's own profile", "notebook units",
+                   float(NOTEBOOK_PHI_50[i1]), float(study.notebook_phi_50[i1]), None, "",
+                   f"all 29 radii within {study.notebook_max_relative_error:.0e}"),
+        Comparison("Φe minimum at 50 µm, a = 1 µm, physical (σe 0.3 S/m)", "µV", None, float(study.phi[i1, j50]), None,
+                   "", f"quadrature error {float(study.phi_error[i1, j50]):.0e} µV"),
+        Comparison("Φe: sqrt(radius) shortcut at a = 4 µm, 50 µm, against a direct run", "µV", None,
+                   float(study.shortcut_check[4.0][2][1]), float(study.shortcut_check[4.0][1][1]), "direct 4 µm cable"),
+    ]
+    figures = [
+        ("extracellular_fig5_profiles_1_vs_4um", plotting.spike_profiles_figure({"a = 1 µm": study.profile,
+                                                                                 "a = 4 µm": study.profile_4um}),
+         "Notebook Fig. 5: the spike along the axon when it peaks at mid-cable, for radii 1 and 4 µm, each from "
+         "its peak. The thicker axon's spike is longer by sqrt(4) = 2 and as high: the scaling the fast sweep uses."),
+        ("extracellular_fig6_prototypical_profile", plotting.spike_profile_figure(study.profile),
+         "Notebook Fig. 6: the prototypical spatial profile of the 1 µm axon, with its spline peak (dotted)."),
+        ("extracellular_fig7_spline_check", plotting.widened_profiles_figure(study.profile, (0.5, 1.0, 2.0)),
+         "Notebook Fig. 7: the 1 µm profile widened by sqrt(a) for a = 0.5, 1, 2 µm: the same spike on a longer "
+         "or shorter axis."),
+        ("extracellular_fig8_phi_vs_radius", plotting.phi_radius_figure(study.radii, study.distances, study.phi),
+         "Notebook Fig. 8: Φe relative to a = 0.1 µm against the radius ratio, at 25–100 µm. The curves lie "
+         "between x^1.4 and x^1.9: thicker axons are louder, less than by their membrane area."),
+        ("extracellular_fig9_phi_vs_distance", plotting.phi_distance_figure(study.radii, study.distances, study.phi),
+         "Notebook Fig. 9: −Φe against electrode distance, log–log, in µV (σe = 0.3 S/m) for radii 0.1–20 µm."),
+        ("extracellular_waveform_over_time", plotting.waveform_figure(study.waveforms),
+         "The extracellular waveform at 0.5 cm, 25–100 µm from the axis of the 1 µm axon (exact line-segment "
+         "formula): triphasic, smaller and wider with distance."),
+    ]
+    return SectionOutput(summary, figures, rows)
+
+
+def _population_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
+    from . import plotting
+
+    stage("population oscillator: notebook runs, phase plane, bifurcations, period scaling")
+    ps = population_study(64 if quick else 256)
+    reference = notebook_reference_values()["population_notebook"]
+    summary = {"population": {
+        "units": "E, I, h, c unitless; times in the model's time unit (that of tau_E, tau_I); rates per that unit",
+        "homoclinic_end_of_run_E_I_unitless": ps.end, "notebook_end_of_run_E_I_unitless": reference["end_of_run_E_I_unitless"],
+        "tolerance_study_end_E_I_unitless": {f"rtol_{r:g}": e for r, e in ps.tolerance_study},
+        "snic_speed_min_max_mean_per_model_time": ps.speed_stats,
+        "fixed_points": {k: [{"E_unitless": p.E, "I_unitless": p.I, "residual_per_model_time": p.residual,
+                              "kind": p.kind,
+                              "eigenvalues_per_model_time": [[float(e.real), float(e.imag)] for e in p.eigenvalues]}
+                             for p in v] for k, v in ps.fixed_points.items()},
+        "saddle_node_h_E_unitless": ps.saddle_node,
+        "onset_h_E_unitless": ps.onsets,
+        "period_scaling": {k: {"onset_h_E_unitless": v.onset, "mu_unitless": v.mu, "period_model_time": v.period,
+                               "fit_a_over_sqrt_mu_plus_b": dict(zip(("a_model_time", "b_model_time", "rms_relative"),
+                                                                     v.sqrt_fit)),
+                               "fit_minus_a_ln_mu_plus_b": dict(zip(("a_model_time", "b_model_time", "rms_relative"),
+                                                                    v.log_fit))}
+                           for k, v in ps.scaling.items()},
+        "scan_seconds": ps.scan_seconds, "scan_first_call_seconds_with_compile": ps.scan_first_seconds,
+        "scan_members": int(ps.scans["snic"][0].size),
+    }}
+    stage(f"end of run {np.round(ps.end, 3)}; speed min/max/mean {ps.speed_stats[0]:.4f} / {ps.speed_stats[1]:.4f} / "
+          f"{ps.speed_stats[2]:.4f}; saddle-node h_E {ps.saddle_node:.10f}", detail=True)
+    rows = [Comparison(f"end of the homoclinic run, {n}", "", reference["end_of_run_E_I_unitless"][i], float(ps.end[i]),
+                       float(ps.tolerance_study[-1][1][i]), "rtol 1e-12", "notebook prints 3 decimals")
+            for i, n in enumerate(("E", "I"))]
+    rows += [Comparison(f"SNIC phase plane: {what} speed on the 25 × 25 grid", "1/model time",
+                        reference[f"speed_{what}_per_model_time"], value, None, "", "")
+             for what, value in zip(("min", "max", "mean"), ps.speed_stats)]
+    rows += [Comparison(f"SNIC preset fixed point: {p.kind}, E", "", None, p.E, None, "",
+                        f"I = {p.I:.6f}, residual {p.residual:.0e}") for p in ps.fixed_points["snic"]]
+    rows.append(Comparison("saddle-node (fold) h_E next to the SNIC preset", "", None, ps.saddle_node, None, "",
+                           "solved exactly (fold of the reduced equation)"))
+    rows.append(Comparison("onset of oscillation, homoclinic preset, h_E", "", None, ps.onsets["homoclinic"], None, "",
+                           "bisection on the limit cycle's existence"))
+    figures = [
+        ("population_time_course_and_phase_portrait", plotting.population_run_figure(ps.run, ps.end),
+         "The notebook's run (homoclinic preset): E and I against time (left) and the orbit in the (I, E) plane "
+         f"(right). It ends at E, I = {ps.end[0]:.3f}, {ps.end[1]:.3f}, as the notebook prints."),
+        ("population_speed_quiver_nullclines", plotting.phase_plane_figure(ps.field, ps.nullclines,
+                                                                           ps.fixed_points["snic"]),
+         "SNIC preset: speed |f| (colour), the vector field (arrows), the exact nullclines (dashed) and every fixed "
+         "point with its type. Slow regions sit near the saddle and the node: the ghost of the coming saddle-node."),
+        ("population_streamplot", plotting.streamplot_figure(ps.fine_field),
+         "The same vector field as streamlines coloured by speed: every orbit funnels into the slow channel."),
+        ("population_bifurcation_h_E", plotting.bifurcation_figure(ps.scans, ps.saddle_node, ps.onsets),
+         f"Bifurcation diagrams over h_E ({ps.scans['snic'][0].size} values each): fixed points by type and the "
+         "limit cycle's E range (purple). The cycle is born at a homoclinic orbit (left, dashed) or at the "
+         "saddle-node on the invariant circle (right, dotted)."),
+        ("population_bifurcation_2d", plotting.bifurcation_2d_figure(*ps.scan_2d),
+         "Over (h_E, h_I), SNIC preset: the period where the system oscillates (colour) and the borders between "
+         "1 and 3 fixed points (white)."),
+        ("population_period_vs_onset_distance", plotting.period_scaling_figure(ps.scaling),
+         "Period against the distance μ from the onset, log–log: a/√μ fits the SNIC preset, −a ln μ the homoclinic "
+         "one (rms of each fit in the legend): the two textbook laws, told apart."),
+    ]
+    return SectionOutput(summary, figures, rows)
+
+
+#: The sections of ``jaxneuro reproduce`` in the order they run, and their functions.
+SECTIONS = ("cable", "wave", "pulses", "extracellular", "population")
+_SECTION_FUNCTIONS = {"cable": _cable_section, "wave": _wave_section, "pulses": _pulses_section,
+                      "extracellular": _extracellular_section, "population": _population_section}
+#: Figure formats (matplotlib's writers).
+FORMATS = ("png", "svg", "pdf")
+
+
+def notebook_reference_values() -> dict:
+    """The notebooks' printed numbers (:func:`jaxneuro.references.values`)."""
+    from . import references
+
+    return references.values()
+
+
+def _machine() -> dict:
+    import datetime
+
+    import jax
+
+    from . import __version__
+
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "cpu": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
+            "device": str(jax.devices()[0]), "python": platform.python_version(), "jax": jax.__version__,
+            "jaxneuro": __version__, "platform": platform.platform()}
+
+
+def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS, *, quick: bool = False,
+            fmt: str = "png") -> dict:
+    """Run the ``sections`` (default: all), write their figures (``fmt``: png, svg or pdf),
+    ``summary.json``, ``report.md`` and ``report.html`` into ``out_dir``; one line per stage
+    with the elapsed time through ``log``.
+
+    Args:
+        out_dir: a new or empty folder, or one jaxneuro wrote before.
+        converged_levels: grids of the Richardson convergence study (>= 3).
+        log: where the progress lines go (``print``; a no-op to be quiet).
+        sections: names among :data:`SECTIONS`.
+        quick: coarser grids and fewer points (a check in well under a minute).
+        fmt: figure format.
+
+    Returns:
+        The summary (also in ``summary.json``), with ``wall_seconds`` per section.
+    """
+    sections = tuple(sections)
     unknown = set(sections) - set(SECTIONS)
     if unknown or not sections:
         raise ValueError(f"sections must be among {SECTIONS}, got {sorted(unknown) or 'none'}")
+    validation.check_choice("fmt", fmt, FORMATS)
     validation.check_integer("converged_levels", converged_levels, minimum=3)
     folder = OutputFolder(out_dir)  # refuses a bad --out before any work
-    from . import plotting  # matplotlib only when figures are wanted
-    out = folder.path
-    summary: dict = {"units": {"velocity": "m/s", "potential": "mV from rest", "time": "ms", "length": "µm"}}
+    from . import plotting, report  # matplotlib only when figures are wanted
 
-    def save(fig, name):
-        folder.save_figure(name, fig)
-        plotting.plt.close(fig)
-        log(f"  wrote {out / name}")
+    begin = time.perf_counter()
+    machine = _machine()
+    summary: dict = {"units": {"velocity": "m/s", "potential": "mV from rest", "time": "ms", "length": "µm"},
+                     "quick": bool(quick), "machine": machine, "wall_seconds": {}}
+    notes, rows = [], []
+    ordered = [name for name in SECTIONS if name in sections]
+    for k, name in enumerate(ordered, 1):
+        start = time.perf_counter()
 
-    if "cable" in sections:
-        log("[1/8] notebook Figure 2: 1 µm axon, 2 cm, profiles every ms")
-        sol = notebook_figure2_run()
-        save(plotting.spatial_profiles(sol, list(np.arange(0.0, 11.0, 1.0)),
-                                       "1 µm axon: v(x) every ms for 10 ms (notebook Fig. 2)"), "cable_fig2_profiles.png")
-        summary["figure2_axon"] = {"velocity_0.25_0.5cm": float(cable.conduction_velocity(sol, 2_500.0, 5_000.0))}
+        def stage(text, detail=False, k=k, name=name, start=start):
+            elapsed = time.perf_counter() - begin
+            log(f"  {text}" if detail else f"[{k}/{len(ordered)} {name} | {elapsed:6.1f} s] {text}")
 
-        log("[2/8] Cooley & Dodge (1966): 7 cm, 281 nodes x 5000 steps")
-        results = {}
-        for label, k in (("notebook_beta_m", membrane.BETA_M_EXPONENT_NOTEBOOK), ("hh_beta_m", membrane.BETA_M_EXPONENT_HH)):
-            cd = cooley_dodge(k)
-            results[label] = cd
-            summary[f"cooley_dodge_{label}"] = {
-                "beta_m_exponent": k,
-                "velocity_2_3cm": cd.velocity,
-                "peak_mid_cable": cd.mid_peak,
-                "peak_far_end": cd.far_end_peak,
-                "min_peak_beyond_1cm": cd.min_peak_beyond_1cm,
-                "compartments": int(cd.solution.x.shape[0]),
-                "steps": int(cable.cooley_dodge_grid().n_steps),
-            }
-        cd = results["notebook_beta_m"]
-        save(plotting.cooley_dodge_figure(cd.solution, velocity=cd.velocity), "cable_fig3_cooley_dodge.png")
-        save(plotting.peak_along_cable(cd.solution, "Cooley–Dodge: peak potential per node (sealed ends)"),
-             "cable_peak_along_axon.png")
-
-        log(f"[3/8] convergence: {converged_levels} grids halving dx and dt, Richardson extrapolation")
-        conv = {}
-        for label, k in (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK), ("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH)):
-            cv = cooley_dodge_converged(k, converged_levels)
-            conv[label] = cv
-            summary.setdefault("converged_velocity", {})[label] = cv._asdict()
-        save(plotting.convergence_figure(conv), "cable_convergence.png")
-
-        log("[4/8] radius sweep: 64 cables in one compiled call")
-        sweep = radius_sweep()
-        summary["radius_sweep"] = {
-            "radii_um": [float(r) for r in sweep.radii[[0, -1]]],
-            "members": int(sweep.radii.size),
-            "exponent": sweep.exponent,
-            "wall_seconds": sweep.wall_seconds,
-        }
-        save(plotting.radius_sweep_figure(sweep.radii, sweep.velocities, sweep.exponent, sweep.prefactor),
-             "cable_radius_sweep.png")
-
-    if "wave" in sections:
-        log("[5/8] travelling wave: automatic speed from the notebook's start and from rest")
-        nw = notebook_wave()
-        convergence = wave_speed_convergence()
-        summary["travelling_wave"] = {
-            "notebook_hand_tuned": nw.notebook,
-            "automatic_from_notebook_cable_ab5_dt1e-4": nw.from_notebook_cable,
-            "automatic_from_jaxneuro_cable_ab5_dt1e-4": nw.from_jaxneuro_cable,
-            "manifold_rk4_dt_vs_speed": convergence,
-            "cable_versus_wave": {},
-        }
-        for k in (membrane.BETA_M_EXPONENT_NOTEBOOK, membrane.BETA_M_EXPONENT_HH):
-            cw = cable_versus_wave(k)
-            summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
-            log(f"  β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable - wave (relative) by window: "
-                + ", ".join(f"{x1 / 1e4:.0f}-{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows))
-        log(f"  automatic speed from the notebook's cable state: {nw.from_notebook_cable!r} m/s (notebook, by hand: "
-            f"{nw.notebook!r}); from jaxneuro's cable state: {nw.from_jaxneuro_cable!r}; from rest: {convergence[-1][1]!r}")
-        save(plotting.cable_versus_wave_figure(nw), "wave_fig4_cable_vs_travelling_wave.png")
-
-        log("[6/8] speed vs temperature: fast pulse, train front, propagation failure")
-        from .results import name as result_name
-
-        st = speed_temperature()
-        summary["speed_temperature"] = {
-            "temperatures": st.temperatures, "fast": st.fast, "train_front": st.train_front,
-            "fast_result": [result_name(c) for c in st.fast_result],
-            "train_front_result": [result_name(c) for c in st.train_front_result],
-            "failure_temperature": float(st.failure.temperature),
-            "failure_bracket": [float(t) for t in st.failure.bracket],
-            "speed_at_failure": float(st.failure.speed),
-            "wall_seconds_two_64_point_curves_with_compile": st.wall_seconds,
-        }
-        save(plotting.speed_temperature_figure(st), "wave_speed_vs_temperature.png")
-
-        log("  pulses as boundary-value problems: continuation through the fold, the slow pulse at 18.5 °C")
-        bp = pulse_branch()
-        summary["pulses"] = {
-            "fold_temperature_degC": bp.branch.fold_value, "fold_speed_m_per_s": bp.branch.fold_speed,
-            "temperature_degC": bp.branch.values, "speed_m_per_s": bp.branch.speed, "fast": bp.branch.fast,
-            "fast_pulse_18_5_degC": {"speed_m_per_s": float(bp.fast.speed), "peak_mV": float(bp.fast.peak_v),
-                                     "width_ms": float(bp.fast.width)},
-            "slow_pulse_18_5_degC": {"speed_m_per_s": float(bp.slow.speed), "peak_mV": float(bp.slow.peak_v),
-                                     "width_ms": float(bp.slow.width), "residual": float(bp.slow.residual)},
-            "wall_seconds_with_compile": bp.wall_seconds,
-        }
-        log(f"  fold {bp.branch.fold_value:.5f} °C at {bp.branch.fold_speed:.4f} m/s; slow pulse at 18.5 °C: "
-            f"{float(bp.slow.speed):.6f} m/s, peak {float(bp.slow.peak_v):.3f} mV")
-        save(plotting.pulse_branch_figure(bp.branch, train_front=(st.temperatures, st.train_front)),
-             "pulses_speed_vs_temperature.png")
-        save(plotting.pulse_profiles_figure([bp.fast, bp.slow], ["fast pulse", "slow pulse"]),
-             "pulses_fast_and_slow_18_5_degC.png")
-
-    if "extracellular" in sections:
-        log("[7/8] extracellular potential: notebook list, sqrt(radius) shortcut, sweeps, waveforms")
-        study = extracellular_study()
-        summary["extracellular"] = {
-            "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
-            "notebook_phi_50": study.notebook_phi_50,
-            "notebook_max_relative_error": study.notebook_max_relative_error,
-            "shortcut_check": {str(k): {"distances": v[0], "direct": v[1], "shortcut": v[2], "relative": v[3]}
-                               for k, v in study.shortcut_check.items()},
-            "radii": study.radii, "distances": study.distances, "phi": study.phi, "phi_error": study.phi_error,
-            "exponent_p_per_distance": study.exponents.p, "exponent_p_local_range": study.exponents.p_range,
-            "exponent_q_per_radius": study.exponents.q, "exponent_q_local_range": study.exponents.q_range,
-            "eq9_vs_eq10_spline_max_relative": study.eq9_vs_eq10_spline,
-            "grid_formulas_at_waveform_minimum": {str(k): v for k, v in study.grid_check.items()},
-            "sweep_29x9_seconds": study.sweep_seconds,
-        }
-        log(f"  notebook list at 50 µm reproduced to {study.notebook_max_relative_error:.1e}; p in "
-            f"[{study.exponents.p_range.min():.2f}, {study.exponents.p_range.max():.2f}]; 29x9 sweep {study.sweep_seconds * 1e3:.0f} ms")
-        for name, fig in plotting.extracellular_figures(study).items():
-            save(fig, name)
-
-    if "population" in sections:
-        log("[8/8] population oscillator: notebook runs, phase plane, bifurcations, period scaling")
-        ps = population_study()
-        summary["population"] = {
-            "units": "E, I, h, c unitless; times in the model's time unit (that of tau_E, tau_I); rates per that unit",
-            "homoclinic_end_of_run_E_I_unitless": ps.end, "notebook_end_of_run_E_I_unitless": [1.894, -1.238],
-            "tolerance_study_end_E_I_unitless": {f"rtol_{r:g}": e for r, e in ps.tolerance_study},
-            "snic_speed_min_max_mean_per_model_time": ps.speed_stats,
-            "fixed_points": {k: [{"E_unitless": p.E, "I_unitless": p.I, "residual_per_model_time": p.residual,
-                                  "kind": p.kind,
-                                  "eigenvalues_per_model_time": [[float(e.real), float(e.imag)] for e in p.eigenvalues]}
-                                 for p in v]
-                             for k, v in ps.fixed_points.items()},
-            "saddle_node_h_E_unitless": ps.saddle_node,
-            "onset_h_E_unitless": ps.onsets,
-            "period_scaling": {k: {"onset_h_E_unitless": v.onset, "mu_unitless": v.mu, "period_model_time": v.period,
-                                   "fit_a_over_sqrt_mu_plus_b": dict(zip(("a_model_time", "b_model_time", "rms_relative"),
-                                                                         v.sqrt_fit)),
-                                   "fit_minus_a_ln_mu_plus_b": dict(zip(("a_model_time", "b_model_time", "rms_relative"),
-                                                                        v.log_fit))}
-                               for k, v in ps.scaling.items()},
-            "scan_256_seconds": ps.scan_seconds,
-            "scan_256_first_call_seconds_with_compile": ps.scan_first_seconds,
-        }
-        log(f"  end of run {np.round(ps.end, 3)}; speed min/max/mean {ps.speed_stats[0]:.4f} / {ps.speed_stats[1]:.4f} / "
-            f"{ps.speed_stats[2]:.4f}; saddle-node h_E {ps.saddle_node:.10f}; 256-value scan {ps.scan_seconds:.2f} s "
-            f"(first call, with compilation, {ps.scan_first_seconds:.2f} s)")
-        for name, v in ps.scaling.items():
-            log(f"  {name}: onset {v.onset:.9f}; rms of fit a/sqrt(mu) {v.sqrt_fit[2]:.3%}, of -a ln(mu) {v.log_fit[2]:.3%}")
-        for name, fig in plotting.population_figures(ps).items():
-            save(fig, name)
-
+        out = _SECTION_FUNCTIONS[name](quick, converged_levels, stage)
+        summary.update(out.summary)
+        rows += out.rows
+        for stem, figure, caption in out.figures:
+            file = f"{stem}.{fmt}"
+            folder.save_figure(file, figure)
+            plotting.plt.close(figure)
+            notes.append(FigureNote(file, caption, name))
+        summary["wall_seconds"][name] = time.perf_counter() - start
+        log(f"[{k}/{len(ordered)} {name} | {time.perf_counter() - begin:6.1f} s] done in "
+            f"{summary['wall_seconds'][name]:.1f} s: {len(out.figures)} figures")
+    total = time.perf_counter() - begin
+    summary["wall_seconds"]["total"] = total
+    summary["comparison"] = [{"quantity": r.quantity, "unit": r.unit, "notebook": r.notebook, "jaxneuro": r.jaxneuro,
+                              "reference": r.reference, "reference_label": r.reference_label,
+                              "relative_difference": r.relative_difference, "note": r.note} for r in rows]
+    title = "jaxneuro reproduce" + (" --quick" if quick else "")
+    intro = ("Every figure and number of the two notebooks (the Hodgkin–Huxley cable with its travelling wave and "
+             "extracellular potential; the E/I population oscillator) and what jaxneuro adds, recomputed on this "
+             "machine. Units: µm, ms, mV from rest, m/s, µV; population quantities are unitless, times in the "
+             "model's time unit." + (" Quick mode: coarser studies (fewer points), not the full reproduction."
+                                      if quick else ""))
+    walls = {k: v for k, v in summary["wall_seconds"].items() if k != "total"}
+    folder.write_text("report.md", report.markdown(title, intro, rows, notes, machine, walls, total))
+    folder.write_text("report.html", report.html_page(title, intro, rows, notes, machine, walls, total))
     folder.write_text("summary.json", json_text(summary, indent=2))
-    log(f"  wrote {out / 'summary.json'}")
+    log(f"wrote {len(notes)} figures, summary.json, report.md and report.html to {folder.path} in {total:.1f} s")
     return summary

@@ -69,7 +69,8 @@ Array = jax.Array
 __all__ = [
     "BRANCHES", "SOLVERS", "Divergence", "Eigenpair", "PropagationFailure", "WaveSpeed", "WaveState",
     "divergence_direction", "find_wave_speed", "manifold_start", "propagation_failure", "resting_state",
-    "speed_estimate", "unstable_eigenpair", "wave_rhs", "wave_speed", "wave_speed_traced", "check_speed_options",
+    "speed_estimate", "start_from_cable", "unstable_eigenpair", "wave_rhs", "wave_speed", "wave_speed_traced",
+    "check_speed_options",
 ]
 
 #: The two roots of the shooting: ``"fast"`` (the stable pulse) and ``"train_front"`` (the lower
@@ -900,6 +901,34 @@ def _manifold_start(axon: Axon, speed, amplitude) -> tuple:
     lin = _linearise(axon)
     y0, result = _manifold_flat(lin, _gain(speed, lin.diffusion), amplitude)
     return _unflat(jnp.where(result == results.SUCCESSFUL, y0, jnp.nan)), result
+
+
+def start_from_cable(v, n, m, h, dt, *, step: int = 1000, node: int = 80) -> WaveState:
+    """The notebook's start of the travelling-wave equation: a cable's state at one step and node.
+
+    W = dV/dz is the cable's forward difference (v[step + 1] − v[step]) / dt at that node.
+
+    Args:
+        v, n, m, h: a cable's history laid out (steps, nodes): V in mV from rest and the
+            gates (e.g. ``sol.v`` and ``sol.gates`` of a run recorded with ``Record(gates=True)``).
+        dt: the cable's time step (ms).
+        step, node: where to take the state (defaults: the notebook's 1 ms at 2 cm on the
+            Cooley–Dodge grid, dt = 1 µs, dx = 250 µm).
+
+    Returns:
+        A :class:`WaveState` (V mV, W mV/ms, n, m, h).
+
+    Examples:
+        >>> import jaxneuro as jn
+        >>> from jaxneuro import wave
+        >>> sol = jn.simulate_cable(jn.Axon(), jn.cooley_dodge_grid(t_stop=1.1), jn.cooley_dodge_stimulus(),
+        ...                         record=jn.Record(gates=True))
+        >>> start = wave.start_from_cable(sol.v, *sol.gates, dt=0.001)
+        >>> round(float(wave.find_wave_speed(jn.Axon(), start, solver="ab5", dt=1e-4, t_record=0.0).speed), 4)
+        18.7502
+    """
+    v, n, m, h = (jnp.asarray(a) for a in (v, n, m, h))
+    return WaveState(v[step, node], (v[step + 1, node] - v[step, node]) / dt, n[step, node], m[step, node], h[step, node])
 
 
 def manifold_start(axon: Axon = Axon(), speed: ArrayLike = 18.73, amplitude: float = 1e-4, *,

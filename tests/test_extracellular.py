@@ -10,7 +10,7 @@ import pytest
 
 from jaxneuro import Axon
 from jaxneuro import extracellular as ex
-from jaxneuro import reproduce
+from jaxneuro import references
 from jaxneuro.cli import main
 
 NOTEBOOK_LIMITS = (-1000.0, 1000.0)
@@ -28,7 +28,7 @@ def notebook_profile():
 
 @pytest.fixture(scope="module")
 def run_1um():
-    return reproduce.notebook_profile_run(1.0)
+    return ex.notebook_profile_run(1.0)
 
 
 def radii(profile, values):
@@ -40,16 +40,16 @@ def radii(profile, values):
 
 
 def test_notebook_list_at_50um_in_notebook_units(notebook_profile):
-    phi = ex.sweep(notebook_profile, radii(notebook_profile, reproduce.NOTEBOOK_RADII), [50.0], units="notebook",
+    phi = ex.sweep(notebook_profile, radii(notebook_profile, references.NOTEBOOK_RADII), [50.0], units="notebook",
                    limits=NOTEBOOK_LIMITS)
-    np.testing.assert_allclose(np.asarray(phi.value[:, 0]), reproduce.NOTEBOOK_PHI_50, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(phi.value[:, 0]), references.NOTEBOOK_PHI_50, rtol=1e-5)
 
 
 def test_the_readme_keywords_still_work_with_a_deprecation_warning(notebook_profile, run_1um):
     with pytest.warns(DeprecationWarning, match="radii"), pytest.warns(DeprecationWarning, match="window"):
-        old = ex.sweep(notebook_profile, radii=reproduce.NOTEBOOK_RADII[:3], distances=[50.0], units="notebook",
+        old = ex.sweep(notebook_profile, radii=references.NOTEBOOK_RADII[:3], distances=[50.0], units="notebook",
                        window=NOTEBOOK_LIMITS)
-    np.testing.assert_allclose(np.asarray(old.value[:, 0]), reproduce.NOTEBOOK_PHI_50[:3], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(old.value[:, 0]), references.NOTEBOOK_PHI_50[:3], rtol=1e-5)
     profile, sol = run_1um
     electrode = ex.Electrode(x=5000.0, distance=50.0)
     with pytest.warns(DeprecationWarning, match="radius=/rho="):
@@ -96,7 +96,7 @@ def test_the_widening_depends_on_radius_over_rho(run_1um):
 
 def test_sqrt_radius_shortcut_against_a_direct_4um_run(run_1um):
     profile, _ = run_1um
-    direct, _ = reproduce.notebook_profile_run(4.0, dx=20.0, dt=0.005, density=2000.0)  # grid not scaled
+    direct, _ = ex.notebook_profile_run(4.0, dx=20.0, dt=0.005, density=2000.0)  # grid not scaled
     d = [25.0, 50.0, 100.0, 200.0]
     np.testing.assert_allclose(ex.sweep(profile, direct.axon, d).value, ex.sweep(direct, direct.axon, d).value,
                                rtol=0.02)
@@ -139,8 +139,8 @@ def test_a_different_membrane_warns(run_1um):
 def test_exponents_in_the_notebooks_range(run_1um):
     profile, _ = run_1um
     distances = np.array([25.0, 50.0, 100.0])
-    phi = ex.sweep(profile, radii(profile, reproduce.NOTEBOOK_RADII), distances).value
-    fit = ex.fit_exponents(reproduce.NOTEBOOK_RADII, distances, phi)
+    phi = ex.sweep(profile, radii(profile, references.NOTEBOOK_RADII), distances).value
+    fit = ex.fit_exponents(references.NOTEBOOK_RADII, distances, phi)
     assert fit.p[0] == pytest.approx(1.4, abs=0.1) and fit.p[-1] == pytest.approx(1.8, abs=0.1)  # notebook: between a^1.4 and a^1.9
     assert np.all(fit.q < 0)
 

@@ -88,6 +88,23 @@ def test_slow_pulse_returns_to_rest_and_is_not_the_shooting_root():
     assert abs(float(pulse.speed) - 5.5445) > 0.05
 
 
+def test_slow_pulse_from_a_branch_walked_before():
+    """slow_pulse(branch=) polishes the branch's slow-side points around the temperature: the
+    same pulse as the walk of slow_pulse, without walking again; a branch that never comes
+    back down to the temperature gives NO_PULSE."""
+    branch = pulses.continue_pulses(at(15.0), lower=18.0, max_points=80, ds=1.0, ds_max=4.0)
+    assert branch.states.shape == (branch.values.size, branch.mesh.size * 5)
+    pulse = pulses.slow_pulse(at(18.5), branch=branch, n_intervals=1500)
+    assert int(pulse.result) == results.SUCCESSFUL and float(pulse.residual) < 1e-10
+    assert abs(float(pulse.speed) - 5.62677) < 2e-4 and abs(float(pulse.peak_v) - 17.518) < 0.01
+    short = branch._replace(values=branch.values[:3], speed=branch.speed[:3], fast=branch.fast[:3],
+                            states=branch.states[:3])
+    failed = pulses.slow_pulse(at(18.5), branch=short, n_intervals=1500, throw=False)
+    assert int(failed.result) == results.NO_PULSE and np.isnan(float(failed.speed))
+    with pytest.raises(results.NumericalError, match="did not reach 18.5"):
+        pulses.slow_pulse(at(18.5), branch=short, n_intervals=1500)
+
+
 def test_the_shooting_slow_root_settles_on_a_wave_train():
     """The second root of the shooting (5.5445 m/s at 18.5 °C) is not a pulse: after a first
     17.5 mV hump its trajectory settles on humps of 31.7 mV every 3.27 ms and stays > 0.3 mV."""

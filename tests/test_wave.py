@@ -8,7 +8,7 @@ import pytest
 from test_transforms import count_compiles
 
 import jaxneuro as jn
-from jaxneuro import membrane, reproduce, results, wave
+from jaxneuro import membrane, references, reproduce, results, wave
 from jaxneuro.cli import main
 
 AXON = jn.cooley_dodge_axon()  # notebook β_m, 18.5 °C, EL 10.598
@@ -30,10 +30,10 @@ def test_notebook_start_gives_the_hand_tuned_speed():
     # is the notebook's 1.8750565461815821 cm/ms to its last digits.
     from jaxneuro import notebook_reference as notebook_numpy
 
-    start = reproduce.cable_wave_start(*notebook_numpy.simulate(duration=1.003), 0.001)
+    start = wave.start_from_cable(*notebook_numpy.simulate(duration=1.003), 0.001)
     found = wave.find_wave_speed(AXON, start, **reproduce.NOTEBOOK_WAVE_OPTIONS)
     assert int(found.result) == results.SUCCESSFUL
-    assert float(found.speed) == pytest.approx(reproduce.NOTEBOOK_WAVE_SPEED, rel=1e-12)
+    assert float(found.speed) == pytest.approx(references.NOTEBOOK_WAVE_SPEED, rel=1e-12)
     assert float(found.speed) == pytest.approx(18.75056546181649, rel=1e-13)
 
 

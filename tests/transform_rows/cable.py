@@ -55,6 +55,7 @@ HOST_SIDE = {
     "cable.resolve_linear_solver": "maps a static option (a string) to another for the default backend",
     "cable.cooley_dodge_grid": "returns static configuration (a Grid), no arrays",
     "cable.converged_velocity": "runs several grids (static shapes) and returns Python floats",
+    "cable.converged_velocities": "runs several grids (static shapes) and returns Python floats",
     "cable.richardson": "NumPy arithmetic on velocities already on the host",
     "cable.validate_axon": "input check on concrete values, before tracing",
     "cable.validate_cable_input": "input check on concrete values, before tracing",

@@ -55,7 +55,11 @@ def _speed_estimate(radius):
     return wave.speed_estimate(AXON._replace(radius=radius))
 
 
+_HISTORY = tuple(jnp.linspace(0.0, 1.0, 12).reshape(3, 4) * k for k in (90.0, 0.5, 0.4, 0.6))
+
+
 ROWS = [
+    Row("wave.start_from_cable", lambda dt: wave.start_from_cable(*_HISTORY, dt, step=1, node=2).w, 0.001),
     Row("wave.wave_speed_traced", lambda t: wave.wave_speed_traced(
         jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (1,)), _temperature(t)), rtol=1e-12, **CHEAP)[0],
         18.5, batch=(10.0, 18.5, 25.0), atol=1e-10, eps=1e-5, rtol=1e-4),
