@@ -533,6 +533,7 @@ def _reproduce_parser(sub):
                    help=f"run only these sections, comma- or space-separated: {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--format", choices=FORMATS, default="png", help="figure format [png]")
     p.add_argument("--levels", type=int, default=3, help="grids in the Richardson convergence study [3]")
+    p.add_argument("--workers", type=int, help="processes running sections at once [one per core]")
     p.set_defaults(func=_run_reproduce)
 
 
@@ -546,7 +547,7 @@ def _run_reproduce(args) -> int:
         if unknown or not sections:
             raise ValueError(f"--only takes sections among {', '.join(SECTIONS)}, got {', '.join(unknown) or 'none'}")
     run_all(args.out, converged_levels=args.levels, log=lambda s: print(s, flush=True), sections=sections,
-            quick=args.quick, fmt=args.format)
+            quick=args.quick, fmt=args.format, workers=args.workers)
     return 0
 
 
@@ -916,11 +917,16 @@ def main(argv=None) -> int:
     ``jaxneuro: error: ...`` on stderr; ``--debug`` shows the traceback instead."""
     from .results import NumericalError
 
-    args = build_parser().parse_args(argv)
-    if not args.no_cache:  # compile once per machine: later calls load the programs
+    # The cache first (before the subcommands' modules are imported, see compilation_cache).
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--no-cache", action="store_true")
+    early.add_argument("--cache-dir")
+    cache, _ = early.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if not cache.no_cache:  # compile once per machine: later calls load the programs
         from . import compilation_cache
 
-        compilation_cache.enable(args.cache_dir)
+        compilation_cache.enable(cache.cache_dir)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, NumericalError) as err:

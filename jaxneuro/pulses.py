@@ -611,8 +611,12 @@ def _refine_fold(cont: _Continuation, point: _Point, ds: float, g0: float, g1: f
 def _continue(cont: _Continuation, start: _Point, *, ds, ds_max, max_points, lower, upper, stop=None):
     """Walk the branch from ``start`` (with its oriented tangent).  ``stop(previous, point)``
     may end the walk after a point.  Returns (points, iterations, fold point or None, code)."""
+    from tqdm.auto import tqdm
+
     points, iterations, fold, code = [start], [0], None, results.SUCCESSFUL
     point, step = start, ds
+    bar = tqdm(total=max_points, initial=1, unit="point", desc=f"continuation in {cont.parameter}", leave=False,
+               disable=None)  # a bar on a terminal only
     while len(points) < max_points:
         new, out = cont.step(point, step)
         if new is None:
@@ -625,6 +629,7 @@ def _continue(cont: _Continuation, start: _Point, *, ds, ds_max, max_points, low
         if fold is None and g0 * g1 < 0:
             fold = _refine_fold(cont, point, step, g0, g1)
         points.append(new)
+        bar.update(1)
         iterations.append(int(out.iterations))
         point = new
         if int(out.iterations) <= 3:
@@ -632,6 +637,7 @@ def _continue(cont: _Continuation, start: _Point, *, ds, ds_max, max_points, low
         value = float(new.theta[1])
         if not lower <= value <= upper or (stop is not None and stop(points[-2], new)):
             break
+    bar.close()
     return points, iterations, fold, code
 
 

@@ -95,7 +95,7 @@ def markdown_table(rows) -> str:
 def _machine_lines(machine: dict, walls: dict, total: float) -> list:
     lines = [f"- {key}: {value}" for key, value in machine.items()]
     lines.append("- wall time per section: " + ", ".join(f"{k} {v:.1f} s" for k, v in walls.items())
-                 + f"; total {total:.1f} s (compilation included)")
+                 + f"; total {total:.1f} s (compilation included; sections may run in parallel)")
     return lines
 
 
