@@ -3,6 +3,7 @@
 
     python benchmarks/cli.py                 # the single-model commands (a few minutes)
     python benchmarks/cli.py --reproduce     # also `reproduce --quick` and the full `reproduce`
+    python benchmarks/cli.py --reproduce-only
 
 Prints a table and writes ``benchmarks/results/cli.json`` and ``benchmarks/CLI.md`` (machine,
 versions, date).  End to end: Python start, imports, compilation or cache loads, the run, output.
@@ -53,11 +54,13 @@ def timed_call(arguments, cache: Path, tmp: Path) -> float:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reproduce", action="store_true", help="also time reproduce --quick and reproduce")
+    parser.add_argument("--reproduce-only", action="store_true",
+                        help="time only reproduce --quick and reproduce (the other rows of the table are kept)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
     from timing import environment, table
 
-    commands = {**COMMANDS, **(REPRODUCE if args.reproduce else {})}
+    commands = REPRODUCE if args.reproduce_only else {**COMMANDS, **(REPRODUCE if args.reproduce else {})}
     rows = []
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
@@ -65,7 +68,8 @@ def main(argv=None):
             cache = work / f"cache{k}"  # empty: this command's cold start
             cold = timed_call(arguments, cache, work / f"cold{k}")
             warm = timed_call(arguments, cache, work / f"warm{k}")
-            rows.append({"command": f"jaxneuro {name}", "cold_s": cold, "warm_s": warm})
+            rows.append({"command": f"jaxneuro {name}", "cold_s": cold, "warm_s": warm,
+                         "date": environment()["date"]})
             print(f"  jaxneuro {name}: cold {cold:.1f} s, warm {warm:.1f} s", flush=True)
     table("wall time from a fresh process (s)", ("command", "cold cache", "warm cache"),
           [(r["command"], f"{r['cold_s']:.1f}", f"{r['warm_s']:.1f}") for r in rows])
@@ -79,11 +83,13 @@ def main(argv=None):
     lines = ["# The command line, cold and warm", "",
              "Written by `python benchmarks/cli.py` from `benchmarks/results/cli.json`. Wall time of each command from a",
              "fresh process (Python start, imports, compilation or cache loads, the run, output), with an empty",
-             "compilation cache (cold) and right after, with the cache it filled (warm).", "",
+             "compilation cache (cold) and right after, with the cache it filled (warm). `reproduce` runs its",
+             "sections in one process per core (2 here).", "",
              f"{env['device']}, {env['cpu']}; jax {env['jax']}, jaxneuro {env['jaxneuro']}, Python {env['python']}; "
-             f"measured {env['date']}", "",
-             "| command | cold cache (s) | warm cache (s) |", "|---|---:|---:|"]
-    lines += [f"| `{r['command']}` | {r['cold_s']:.1f} | {r['warm_s']:.1f} |" for r in results["commands"].values()]
+             f"last run {env['date']}", "",
+             "| command | cold cache (s) | warm cache (s) | measured |", "|---|---:|---:|---|"]
+    lines += [f"| `{r['command']}` | {r['cold_s']:.1f} | {r['warm_s']:.1f} | {r.get('date', '')} |"
+              for r in results["commands"].values()]
     REPORT.write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS} and {REPORT}")
 

@@ -526,7 +526,7 @@ class PulseBranch(NamedTuple):
         result: int32 code: ``SUCCESSFUL``, or the code of the step that could not be taken
             even at the smallest arclength step (the branch stops there).
         mesh: the fixed mesh in ζ = φ(T) z of the walk (1-D).
-        states: each point's profile on that mesh, flattened (points, mesh × 5): what
+        states: each point's profile on that mesh (points, mesh, 5: V, W, n, m, h): what
             :func:`slow_pulse` polishes (``branch=``) instead of walking the branch again.
     """
 

@@ -45,7 +45,7 @@ def test_reproduce_only_and_format(tmp_path, capsys):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["wall_seconds"]) == {"extracellular", "total"} and "cable_fig2" not in summary
     out = capsys.readouterr().out
-    assert "[1/1 extracellular |" in out and "report.html" in out
+    assert "[4/5 extracellular |" in out and "report.html" in out
     assert cli.main(["reproduce", "--only", "cable,waves", "--out", str(tmp_path / "x")]) == 2
     assert "--only takes sections among" in capsys.readouterr().err and not (tmp_path / "x").exists()
 

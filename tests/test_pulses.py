@@ -92,8 +92,8 @@ def test_slow_pulse_from_a_branch_walked_before():
     """slow_pulse(branch=) polishes the branch's slow-side points around the temperature: the
     same pulse as the walk of slow_pulse, without walking again; a branch that never comes
     back down to the temperature gives NO_PULSE."""
-    branch = pulses.continue_pulses(at(15.0), lower=18.0, max_points=80, ds=1.0, ds_max=4.0)
-    assert branch.states.shape == (branch.values.size, branch.mesh.size * 5)
+    branch = pulses.continue_pulses(at(15.0), lower=14.0, max_points=80, ds=1.0, ds_max=4.0)
+    assert branch.states.shape == (branch.values.size, branch.mesh.size, 5) and not branch.fast[-1]
     pulse = pulses.slow_pulse(at(18.5), branch=branch, n_intervals=1500)
     assert int(pulse.result) == results.SUCCESSFUL and float(pulse.residual) < 1e-10
     assert abs(float(pulse.speed) - 5.62677) < 2e-4 and abs(float(pulse.peak_v) - 17.518) < 0.01
