@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from . import cable, membrane, notebook_reference, validation
+from . import cable, membrane, notebook_reference, references, validation
 from .cable import Axon, Grid, Record, Stimulus
 from .extracellular import notebook_profile_run
 from .output import OutputFolder, json_text
@@ -442,7 +442,7 @@ def _cable_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
                     "together). The points follow the dx² line: the Lees scheme is second order, so the extrapolation "
                     "is valid."))
     converged = conv["notebook β_m 0.0555"]
-    reference = notebook_reference_values()["hh_cable_notebook"]
+    reference = references.values()["hh_cable_notebook"]
     rows.append(Comparison("Cooley–Dodge velocity, 2–3 cm, dx 250 µm, dt 1 µs", "m/s",
                            reference["cooley_dodge_velocity_m_per_s"], cd.velocity, converged.velocity,
                            f"Richardson, {levels} grids", "notebook: grid argmax, ±0.25 m/s"))
@@ -623,7 +623,7 @@ def _population_section(quick: bool, levels: int, stage: Callable) -> SectionOut
 
     stage("population oscillator: notebook runs, phase plane, bifurcations, period scaling")
     ps = population_study(64 if quick else 256)
-    reference = notebook_reference_values()["population_notebook"]
+    reference = references.values()["population_notebook"]
     summary = {"population": {
         "units": "E, I, h, c unitless; times in the model's time unit (that of tau_E, tau_I); rates per that unit",
         "homoclinic_end_of_run_E_I_unitless": ps.end, "notebook_end_of_run_E_I_unitless": reference["end_of_run_E_I_unitless"],
@@ -688,13 +688,6 @@ _SECTION_FUNCTIONS = {"cable": _cable_section, "wave": _wave_section, "pulses": 
                       "extracellular": _extracellular_section, "population": _population_section}
 #: Figure formats (matplotlib's writers).
 FORMATS = ("png", "svg", "pdf")
-
-
-def notebook_reference_values() -> dict:
-    """The notebooks' printed numbers (:func:`jaxneuro.references.values`)."""
-    from . import references
-
-    return references.values()
 
 
 def _machine() -> dict:
