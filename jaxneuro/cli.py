@@ -20,6 +20,7 @@ import sys
 import time
 
 import jax
+import numpy as np
 
 from . import validation
 from .output import json_text
@@ -111,7 +112,8 @@ def _run_cable(args) -> int:
     sol = cable.simulate_cable(axon, grid, stimulus, **options, throw=True)
     wall = time.perf_counter() - start
     velocity = cable.conduction_velocity(sol, args.x1, args.x2, throw=False)
-    code = int(cable.arrival_result(sol, args.x2)) or int(cable.arrival_result(sol, args.x1))  # peak times
+    code = 0 if np.isfinite(float(velocity)) else (int(cable.arrival_result(sol, args.x2))
+                                                   or int(cable.arrival_result(sol, args.x1)))  # why it is NaN
     result = {
         "velocity_m_per_s": float(velocity),
         "result": results.name(code),
@@ -251,8 +253,6 @@ def _extracellular_parser(sub):
 
 
 def _run_extracellular(args) -> int:
-    import numpy as np
-
     from . import extracellular as ex
     from .extracellular import notebook_profile_run
 
@@ -337,8 +337,6 @@ def _population_parser(sub):
 
 
 def _run_population(args) -> int:
-    import numpy as np
-
     from . import population as pop
 
     params = _population_params(args)
@@ -386,8 +384,6 @@ def _phase_plane_parser(sub):
 
 
 def _run_phase_plane(args) -> int:
-    import numpy as np
-
     from . import population as pop
 
     params = _population_params(args)
@@ -636,8 +632,6 @@ def _bytes(text):
 
 
 def _spaced(flag: str, text: str, geometric: bool):
-    import numpy as np
-
     name, sep, rest = text.partition("=")
     parts = rest.split(":")
     if not sep or len(parts) != 3:
@@ -684,8 +678,6 @@ def _option_value(text: str):
 
 def _sweep_spec(args):
     """The grid spec and job options from --spec and the flags."""
-    import numpy as np
-
     data = _spec_file(args.spec) if args.spec else {}
     if data.get("job", args.job) != args.job:
         raise ValueError(f"--spec {args.spec} is for the {data['job']!r} job, not {args.job!r}")
@@ -769,8 +761,6 @@ def _sweep_job(args, names, options):
 def _run_sweep(args) -> int:
     import dataclasses
     import io
-
-    import numpy as np
 
     from . import __version__, jobs, sweep
     from .output import OutputFolder, unit_key
@@ -866,8 +856,6 @@ _OPTION_UNITS = {"x1": "µm", "x2": "µm", "stim_duration": "ms", "dt": "ms", "t
 
 def _npz_bytes(arrays: dict) -> bytes:
     import io
-
-    import numpy as np
 
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)

@@ -19,9 +19,8 @@ from typing import Callable, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from . import cable, membrane, notebook_reference, references, validation
+from . import cable, membrane, references, validation
 from .cable import Axon, Grid, Record, Stimulus
-from .extracellular import notebook_profile_run
 from .output import OutputFolder, json_text
 from .references import NOTEBOOK_DISTANCES, NOTEBOOK_PHI_50, NOTEBOOK_RADII, NOTEBOOK_WAVE_SPEED
 from .report import Comparison, FigureNote
@@ -136,7 +135,7 @@ def notebook_wave() -> NotebookWave:
     """The speed from the notebook's starting point, found automatically (AB5, dt = 1e-4 ms),
     from both the notebook's own cable algorithm (:mod:`jaxneuro.notebook_reference`) and
     jaxneuro's cable (Cooley–Dodge, 1 ms, 2 cm)."""
-    from . import wave
+    from . import notebook_reference, wave
 
     axon = cable.cooley_dodge_axon()
     options = NOTEBOOK_WAVE_OPTIONS
@@ -237,7 +236,7 @@ def pulse_branch(ds: float = 1.0, ds_max: float = 4.0) -> PulseBranchStudy:
     cold = axon._replace(membrane=axon.membrane._replace(temperature=6.3))
     branch = pulses.continue_pulses(cold, lower=6.3, max_points=100, ds=ds, ds_max=ds_max)
     fast = pulses.solve_pulse(axon, n_intervals=1500, max_iterations=12)
-    slow = pulses.slow_pulse(axon, branch=branch, n_intervals=1500)
+    slow = pulses.slow_pulse(axon, branch=branch, n_intervals=1500, max_iterations=12)
     return PulseBranchStudy(branch, fast, slow, time.perf_counter() - start)
 
 
@@ -271,6 +270,7 @@ def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0
     import warnings
 
     from . import extracellular as ex
+    from . import notebook_reference
 
     # 1. The notebook's list, from the notebook's own profile (its cable algorithm, its centring).
     v = notebook_reference.simulate(a=1e-4, L=1.0, duration=20.0, Delta_x=2e-3, Delta_t=0.01, Ia_amp=500.0,
@@ -282,12 +282,12 @@ def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0
     worst = float(np.max(np.abs(reproduced / NOTEBOOK_PHI_50 - 1.0)))
 
     # 2. jaxneuro's profiles; the sqrt(radius) shortcut against direct runs on other grids.
-    profile, sol1 = notebook_profile_run(1.0)
-    profile4, sol4 = notebook_profile_run(4.0, dx=40.0, density=1000.0)
+    profile, sol1 = ex.notebook_profile_run(1.0)
+    profile4, sol4 = ex.notebook_profile_run(4.0, dx=40.0, density=1000.0)
     check_d = np.array([25.0, 50.0, 100.0, 150.0, 200.0])
     shortcut = {}
     for radius, dx, density in shortcut_checks:
-        direct_profile, _ = notebook_profile_run(radius, dx=dx, dt=0.005, density=density)
+        direct_profile, _ = ex.notebook_profile_run(radius, dx=dx, dt=0.005, density=density)
         direct = np.asarray(ex.sweep(direct_profile, direct_profile.axon, check_d).value)
         short = np.asarray(ex.sweep(profile, profile.axon._replace(radius=radius), check_d).value)
         shortcut[radius] = (check_d, direct, short, short / direct - 1.0)
