@@ -1265,13 +1265,27 @@ def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: 
         ValueError: positions off the cable or not ordered.
         jaxneuro.results.NumericalError: no spike reached x1 or x2 (``throw=True``, concrete).
     """
+    validation.check_choice("measure", measure, ("peak", "crossing"))
+    if (solution.peak_t if measure == "peak" else solution.crossing_t) is None:
+        raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
     _check_position(solution, x1, "x1")
     _check_position(solution, x2, "x2")
     if results.is_concrete((x1, x2)) and not float(x1) < float(x2):
         raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
-    t1 = arrival_time(solution, x1, measure, throw=throw)
-    t2 = arrival_time(solution, x2, measure, throw=throw)
-    return (x2 - x1) / (t2 - t1) * 1e-3  # µm/ms -> m/s
+    velocity, code = _window_velocities(solution, x1, x2, measure)  # one program (a few eagerly)
+    if throw:
+        results.raise_if_failed(code, f"velocity between x1 = {x1} and x2 = {x2} µm")
+    return velocity
+
+
+@partial(jax.jit, static_argnames=("measure",))
+def _window_velocities(solution: CableSolution, x1: Array, x2: Array, measure: str) -> tuple:
+    """Velocities (m/s) between ``x1[k]`` and ``x2[k]`` (µm) and their codes (the first
+    failure of the run and the two arrivals): one program for all windows."""
+    times = solution.peak_t if measure == "peak" else solution.crossing_t
+    t1, t2 = _time_at(times, x1, solution.x), _time_at(times, x2, solution.x)
+    code = results.first_failure(arrival_result(solution, x1, measure), arrival_result(solution, x2, measure))
+    return jnp.where(code == results.SUCCESSFUL, (x2 - x1) / (t2 - t1) * 1e-3, jnp.nan), code
 
 
 def richardson(values, order: int = 2) -> np.ndarray:
@@ -1393,21 +1407,31 @@ def converged_velocities(
             raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
     if initial_v is not None:
         validation.check_number("initial_v", initial_v, unit="mV")
-    velocities, codes = [[] for _ in windows], [results.SUCCESSFUL] * len(windows)
-    for g in grids:
+    # Every run is dispatched before any result is read, finest first: the coarser grids'
+    # programs are traced (or loaded from the cache) while the longest run computes.
+    solutions = {}
+    for g in reversed(grids):
         v0 = None
         if initial_v is not None:
             v0 = (np.full(g.n_nodes, float(initial_v)) if np.ndim(initial_v) == 0
                   else np.interp(g.x, grid.x, np.asarray(initial_v, float)))
         if coarsest is not None and g is grid:
-            sol = coarsest
+            solutions[g] = coarsest
         else:
-            sol = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=throw, **options)
+            solutions[g] = simulate_cable(axon, g, stimulus, record=Record.reductions(), initial_v=v0, throw=False,
+                                          **options)
+    solutions = [solutions[g] for g in grids]
+    x1s, x2s = (jnp.asarray([w[i] for w in windows], float) for i in (0, 1))
+    measured = [_window_velocities(sol, x1s, x2s, measure) for sol in solutions]
+    velocities, codes = np.array([np.asarray(v) for v, _ in measured]).T, np.array([np.asarray(c) for _, c in measured])
+    if throw:
+        for g, sol in zip(grids, solutions):
+            _raise_if_diverged(sol, g, ())
         for k, (x1, x2) in enumerate(windows):
-            velocities[k].append(float(conduction_velocity(sol, x1, x2, measure, throw=throw)))
-            codes[k] = codes[k] or int(arrival_result(sol, x1, measure)) or int(arrival_result(sol, x2, measure))
+            results.raise_if_failed(next((c[k] for c in codes if c[k]), results.SUCCESSFUL),
+                                    f"velocity between x1 = {x1} and x2 = {x2} µm")
     out = []
-    for values, code in zip(velocities, codes):
+    for values, code in zip(velocities, (next((int(c) for c in column if c), results.SUCCESSFUL) for column in codes.T)):
         v = np.array(values)
         extrapolated = richardson(v)
         differences = np.diff(v)
@@ -1416,7 +1440,7 @@ def converged_velocities(
             velocity=float(extrapolated[-1]),
             error_estimate=float(abs(extrapolated[-1] - extrapolated[-2])),
             observed_order=order,
-            velocities=tuple(values),
+            velocities=tuple(float(value) for value in values),
             dx=tuple(g.dx for g in grids),
             dt=tuple(g.dt for g in grids),
             result=code,
