@@ -436,17 +436,29 @@ def _anchored(x, theta, mesh, fixed, config: _Config):
     return _Anchor(x, slope[:, :5], x, theta, jnp.zeros_like(x), jnp.zeros_like(theta))
 
 
-def _fast_pulse(axon: Axon, tol, n_intervals: int, max_iterations: int) -> Pulse:
-    mesh, x0, speed, code = jax.lax.stop_gradient(_fast_guess(jax.lax.stop_gradient(axon), n_intervals))
+def _solve_from(axon: Axon, mesh, x0, speed0, code, tol, max_iterations: int) -> tuple:
+    """(Newton's result, the :class:`Pulse`): the pulse at ``axon`` solved from the guess ``x0``
+    (on ``mesh``, ζ) and ``speed0`` (m/s), its phase fixed against the guess; ``code`` is the
+    guess's result.  The guess is a constant: derivatives are the solution's implicit ones."""
     config = _Config(*_PULSE_CONFIG, max_iterations)
-    theta0 = speed[None]
+    mesh, x0, theta0 = jax.lax.stop_gradient((mesh, x0, jnp.reshape(speed0, (1,))))
     fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
     anchor = jax.lax.stop_gradient(_anchored(x0, theta0, mesh, fixed, config))
     out = _solve(x0, theta0, mesh, fixed, anchor, tol, config)
-    return _pulse_result(mesh, out, axon, code)
+    return out, _pulse_result(mesh, out, axon, code)
 
 
-_fast_pulse_jit = jax.jit(_fast_pulse, static_argnames=("n_intervals", "max_iterations"))
+#: One compiled solve per mesh size and Newton cap: the fast pulse, the branch's first point
+#: and both solves of the slow pulse's polish share it.
+_solve_from_jit = jax.jit(_solve_from, static_argnames=("max_iterations",))
+_fast_guess_jit = jax.jit(_fast_guess, static_argnames=("n_intervals",))
+
+
+def _fast_pulse(axon: Axon, tol, n_intervals: int, max_iterations: int) -> Pulse:
+    """The fast pulse: the shooting guess, then the solve (two programs when called eagerly,
+    one when traced)."""
+    mesh, x0, speed, code = _fast_guess_jit(jax.lax.stop_gradient(axon), n_intervals=n_intervals)
+    return _solve_from_jit(axon, mesh, x0, speed, code, tol, max_iterations=max_iterations)[1]
 
 
 def _check_one_axon(axon, name="solve_pulse") -> Axon:
@@ -500,7 +512,7 @@ def solve_pulse(axon: Axon = Axon(), *, tol: float = 1e-12, n_intervals: int = 2
     """
     axon = _check_one_axon(axon)
     _check_solver_options(tol, n_intervals, max_iterations)
-    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=int(n_intervals),
+    pulse = _fast_pulse(axon, jnp.asarray(tol, float), n_intervals=int(n_intervals),
                             max_iterations=int(max_iterations))
     _raise(pulse.result, "travelling pulse (boundary-value problem)", throw and results.is_concrete(pulse.result))
     return pulse
@@ -644,7 +656,7 @@ def _continue(cont: _Continuation, start: _Point, *, ds, ds_max, max_points, low
 def _branch_start(axon, n_intervals, tol, max_iterations, parameter, direction):
     """The fast pulse solved at the axon's parameters, as the branch's first point with its
     tangent oriented so that ``parameter`` moves in ``direction`` (+1 / -1)."""
-    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=n_intervals, max_iterations=max_iterations)
+    pulse = _fast_pulse(axon, jnp.asarray(tol, float), n_intervals=n_intervals, max_iterations=max_iterations)
     results.raise_if_failed(pulse.result, "the fast pulse at the start of the branch")
     params = axon.membrane
     mesh = pulse.z * _phi(params.temperature, params)
@@ -721,23 +733,24 @@ def _branch(cont: _Continuation, points, iterations, fold, code) -> PulseBranch:
                        np.array(iterations), int(code), np.asarray(cont.mesh), np.stack([np.asarray(p.x) for p in points]))
 
 
+def _remeshed(axon: Axon, mesh, x, theta, n_intervals: int):
+    """(mesh equidistributed on the pulse ``x`` (on ``mesh``), ``x`` interpolated onto it)."""
+    config = _Config(*_PULSE_CONFIG, 1)
+    slope = _slopes(x, theta, mesh, _Fixed(axon, jnp.zeros(()), jnp.zeros(())), config)
+    new_mesh = _equidistribute(mesh, slope[:, 0], n_intervals)
+    return new_mesh, _hermite(mesh, x, slope, new_mesh)
+
+
+_remeshed_jit = jax.jit(_remeshed, static_argnames=("n_intervals",))
+
+
 def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations: int) -> Pulse:
     """Solve for the pulse at ``axon`` from a guess on ``mesh`` (ζ), then again on a mesh
     equidistributed on that solution: the accurate pulse, whatever mesh the guess came on."""
-    config = _Config(*_PULSE_CONFIG, max_iterations)
-    fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
-    theta0 = jnp.reshape(speed0, (1,))
-    first = _newton(x0, theta0, mesh, fixed, _anchored(x0, theta0, mesh, fixed, config), tol, config)
-    slope = _slopes(first.x, first.theta, mesh, fixed, config)
-    new_mesh = _equidistribute(mesh, slope[:, 0], n_intervals)
-    x1 = _hermite(mesh, first.x, slope, new_mesh)
-    x1 = jax.lax.stop_gradient(x1)
-    anchor = jax.lax.stop_gradient(_anchored(x1, first.theta, new_mesh, fixed, config))
-    out = _solve(x1, jax.lax.stop_gradient(first.theta), new_mesh, fixed, anchor, tol, config)
-    return _pulse_result(new_mesh, out, axon, first.result)
-
-
-_polish_jit = jax.jit(_polish, static_argnames=("n_intervals", "max_iterations"))
+    first, _ = _solve_from_jit(axon, mesh, x0, jnp.asarray(speed0, float), jnp.asarray(results.SUCCESSFUL, jnp.int32),
+                               tol, max_iterations=max_iterations)
+    new_mesh, x1 = _remeshed_jit(jax.lax.stop_gradient(axon), mesh, first.x, first.theta, n_intervals=n_intervals)
+    return _solve_from_jit(axon, new_mesh, x1, first.theta[0], first.result, tol, max_iterations=max_iterations)[1]
 
 
 def _slow_side_ends(branch: PulseBranch, target: float):
@@ -820,7 +833,7 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
     alpha = (target - ta[1]) / (tb[1] - ta[1])
     x0 = xa + alpha * (xb - xa)
     speed0 = jnp.asarray(ta[0] + alpha * (tb[0] - ta[0]))
-    pulse = _polish_jit(axon, mesh, x0, speed0, jnp.asarray(tol, float), n_intervals=int(n_intervals),
+    pulse = _polish(axon, mesh, x0, speed0, jnp.asarray(tol, float), n_intervals=int(n_intervals),
                         max_iterations=int(max_iterations))
     _raise(pulse.result, "slow pulse (boundary-value problem)", throw)
     return pulse
@@ -892,7 +905,7 @@ def _walk_trains(axon, n_intervals, tol, max_iterations, ds, ds_max, max_points,
     """Continuation of wave trains from the solitary pulse towards shorter periods (see
     :func:`dispersion_curve`); ``stop(speed, turned)`` may end it after a train."""
     n = n_intervals
-    pulse = _fast_pulse_jit(axon, jnp.asarray(tol, float), n_intervals=n, max_iterations=max_iterations)
+    pulse = _fast_pulse(axon, jnp.asarray(tol, float), n_intervals=n, max_iterations=max_iterations)
     results.raise_if_failed(pulse.result, "the fast pulse the dispersion curve starts from")
     z = pulse.z
     period0 = z[-1] - z[0]
