@@ -21,7 +21,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jaxneuro import notebook_reference as notebook_numpy
@@ -35,32 +34,18 @@ NODES, STEPS = 281, 5000
 def neuron_run(repeats):
     """NEURON on the same cable: (median wall seconds, velocity 2–3 cm in m/s), or None."""
     try:
-        from neuron import h
+        from neuron_cable import NeuronCable
+
+        model = NeuronCable(NODES, 0.001)
     except ImportError:
         return None
-    h.load_file("stdrun.hoc")
-    axon = h.Section(name="axon")
-    axon.L, axon.diam, axon.nseg, axon.Ra, axon.cm = 70_000.0, 476.0, NODES, 35.4, 1.0
-    axon.insert("hh")  # NEURON's hh: β_m exponent 1/18, absolute potentials (rest -65 mV)
-    stim = h.IClamp(axon(0.0))
-    stim.delay, stim.dur, stim.amp = 0.0, 0.2, 4673.0  # nA: the notebook's 2500 µA/cm² on the half cell
-    h.celsius, h.dt, h.secondorder = 18.5, 0.001, 2
-    probes = [h.Vector().record(axon(x)._ref_v) for x in (2.0 / 7.0, 3.0 / 7.0)]
-
-    def run():
-        h.finitialize(-65.0)
-        h.continuerun(5.0)
-
-    run()
+    model.run()
     walls = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run()
+        model.run()
         walls.append(time.perf_counter() - start)
-    v = np.stack([np.asarray(p) for p in probes], axis=1)
-    t = notebook_numpy.peak_times(v, h.dt)
-    # nseg segments have centres at (i + 1/2) L / nseg, so 2 and 3 cm fall between centres.
-    return statistics.median(walls), 10_000.0 / (t[1] - t[0]) * 1e-3
+    return statistics.median(walls), model.velocity()
 
 
 def main(argv=None):
