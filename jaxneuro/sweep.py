@@ -338,6 +338,34 @@ def _sharded(job, members, *, mesh: Mesh):
 #: Jobs that declare ``tuned_for_cpu`` compile with them on the CPU (64 cables through a sweep
 #: on 2 devices: 95 -> 108 M compartment-steps/s).
 TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cpu_prefer_vector_width": 512}
+#: XLA options of programs that take long to compile and little time to run (the boundary-value
+#: solves of ``pulses``): XLA:CPU's older loop-fusion code generator compiles them ~35 % faster
+#: (2-core CPU: a pulse solve 5.1 -> 3.3 s, running 45 -> 40 ms; benchmarks/NOTES.md).  Not for
+#: programs whose run time counts: it ran the shooting search 17 % and the population section's
+#: computations ~25 % slower.  Other backends ignore the option.
+FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+
+def inside_trace() -> bool:
+    """True while a jit is being traced (any new array is then a tracer: JAX stages every
+    operation under jit), so a nested jit cannot carry its own compiler options."""
+    return isinstance(jnp.zeros(()), jax.core.Tracer)
+
+
+def jit_with_options(fun: Callable, compiler_options: dict, **jit_options) -> Callable:
+    """``jax.jit(fun, **jit_options)`` that compiles with ``compiler_options`` when it is the
+    top-level program (called eagerly with concrete arguments) and without them when it is
+    traced inside another program (``jit``, ``vmap``, ``grad``: JAX refuses options there).
+    Both jitted versions are made once, here."""
+    top_level = jax.jit(fun, compiler_options=compiler_options, **jit_options)
+    nested = jax.jit(fun, **jit_options)
+
+    def call(*args, **kwargs):
+        eager = results.is_concrete((args, kwargs)) and not inside_trace()
+        return (top_level if eager else nested)(*args, **kwargs)
+
+    call.__name__, call.__doc__, call.__wrapped__ = fun.__name__, fun.__doc__, fun
+    return call
 _run_sharded = jax.jit(_sharded, static_argnames=("mesh",))
 _run_sharded_tuned = jax.jit(_sharded, static_argnames=("mesh",), compiler_options=TUNED_CPU_OPTIONS)
 
