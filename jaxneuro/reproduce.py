@@ -169,14 +169,17 @@ class CableVersusWave(NamedTuple):
 WINDOWS = ((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000))
 
 
-def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS):
+def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS, grid: Grid = None):
     """The cable's Richardson-extrapolated velocity (3 grids from dx 250 µm, dt 1 µs) in windows
-    ever farther from the stimulus, against the travelling-wave speed for the same parameters."""
+    ever farther from the stimulus, against the travelling-wave speed for the same parameters.
+    ``grid`` (the coarsest) replaces the one of ``length`` µm, e.g. Cooley & Dodge's 7 cm, whose
+    programs the convergence study of the cable section compiles too."""
     from . import wave
 
     axon = cable.cooley_dodge_axon(beta_m_exponent)
     speed = float(wave.find_wave_speed(axon, dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
-    grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
+    if grid is None:
+        grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
     converged = cable.converged_velocities(axon, grid, cable.cooley_dodge_stimulus(), windows)
     rows = [(x1, x2, cv.velocity, cv.error_estimate, cv.velocity / speed - 1.0)
             for (x1, x2), cv in zip(windows, converged)]
@@ -486,9 +489,11 @@ def _wave_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     stage("cable against wave: Richardson velocity in windows ever farther from the stimulus")
     choices = (membrane.BETA_M_EXPONENT_NOTEBOOK,) if quick else (membrane.BETA_M_EXPONENT_NOTEBOOK,
                                                                      membrane.BETA_M_EXPONENT_HH)
-    length, windows = (80_000.0, WINDOWS[:3]) if quick else (120_000.0, WINDOWS)
+    # Quick: on Cooley & Dodge's 7 cm grids (the cable section's convergence study runs the same
+    # programs, loaded from the cache by whichever section comes second).
+    grid, windows = (cable.cooley_dodge_grid(), WINDOWS[:2]) if quick else (None, WINDOWS)
     for k in choices:
-        cw = cable_versus_wave(k, length, windows)
+        cw = cable_versus_wave(k, windows=windows, grid=grid)
         summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
         stage(f"β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable − wave (relative) by window: "
               + ", ".join(f"{x1 / 1e4:.0f}–{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows), detail=True)
