@@ -55,7 +55,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from . import membrane, results, sweep, tridiagonal, validation
-from .sweep import TUNED_CPU_OPTIONS, inside_trace
+from .sweep import TUNED_CPU_OPTIONS, _inside_trace
 from .membrane import Gates, HHParams
 
 __all__ = [
@@ -912,7 +912,7 @@ _solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=TUNED_CPU
 
 
 def _dispatch(arguments: dict, tuned: bool, static: dict) -> CableSolution:
-    if tuned and jax.default_backend() == "cpu" and results.is_concrete(arguments) and not inside_trace():
+    if tuned and jax.default_backend() == "cpu" and results.is_concrete(arguments) and not _inside_trace():
         return _solve_tuned(**arguments, **static)
     return solve_cable(**arguments, **static)
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from . import bvp, integrators, membrane, results, validation, wave
 from .cable import Axon, diffusion_coefficient
-from .sweep import FAST_COMPILE_OPTIONS, jit_with_options
+from .sweep import FAST_COMPILE_OPTIONS, _jit_with_options
 
 Array = jax.Array
 
@@ -249,8 +249,8 @@ def _tangent(x, theta, mesh, fixed, anchor, config: _Config):
     return tx / norm, tt / norm
 
 
-_solve_jit = jit_with_options(_solve, FAST_COMPILE_OPTIONS, static_argnames=("config",))
-_tangent_jit = jit_with_options(_tangent, FAST_COMPILE_OPTIONS, static_argnames=("config",))
+_solve_jit = _jit_with_options(_solve, FAST_COMPILE_OPTIONS, static_argnames=("config",))
+_tangent_jit = _jit_with_options(_tangent, FAST_COMPILE_OPTIONS, static_argnames=("config",))
 
 
 def _slopes(x, theta, mesh, fixed, config: _Config):
@@ -259,7 +259,7 @@ def _slopes(x, theta, mesh, fixed, config: _Config):
     return jax.vmap(field, in_axes=(0, None, None))(x, theta, (fixed, config.free))
 
 
-_slopes_jit = jit_with_options(_slopes, FAST_COMPILE_OPTIONS, static_argnames=("config",))
+_slopes_jit = _jit_with_options(_slopes, FAST_COMPILE_OPTIONS, static_argnames=("config",))
 
 
 # ----------------------------------------------------------------------------------------
@@ -451,7 +451,7 @@ def _solve_from(axon: Axon, mesh, x0, speed0, code, tol, max_iterations: int) ->
 
 #: One compiled solve per mesh size and Newton cap: the fast pulse, the branch's first point
 #: and both solves of the slow pulse's polish share it.
-_solve_from_jit = jit_with_options(_solve_from, FAST_COMPILE_OPTIONS, static_argnames=("max_iterations",))
+_solve_from_jit = _jit_with_options(_solve_from, FAST_COMPILE_OPTIONS, static_argnames=("max_iterations",))
 _fast_guess_jit = jax.jit(_fast_guess, static_argnames=("n_intervals",))
 
 
@@ -742,7 +742,7 @@ def _remeshed(axon: Axon, mesh, x, theta, n_intervals: int):
     return new_mesh, _hermite(mesh, x, slope, new_mesh)
 
 
-_remeshed_jit = jit_with_options(_remeshed, FAST_COMPILE_OPTIONS, static_argnames=("n_intervals",))
+_remeshed_jit = _jit_with_options(_remeshed, FAST_COMPILE_OPTIONS, static_argnames=("n_intervals",))
 
 
 def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations: int) -> Pulse:
@@ -886,7 +886,7 @@ def _remesh(mesh, x, theta, tangent_x, fixed, config: _Config, n_intervals: int)
     return new_mesh, new_x, new_t
 
 
-_remesh_jit = jit_with_options(_remesh, FAST_COMPILE_OPTIONS, static_argnames=("config", "n_intervals"))
+_remesh_jit = _jit_with_options(_remesh, FAST_COMPILE_OPTIONS, static_argnames=("config", "n_intervals"))
 
 
 class _Walk(NamedTuple):

@@ -346,13 +346,13 @@ TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cp
 FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
-def inside_trace() -> bool:
+def _inside_trace() -> bool:
     """True while a jit is being traced (any new array is then a tracer: JAX stages every
     operation under jit), so a nested jit cannot carry its own compiler options."""
     return isinstance(jnp.zeros(()), jax.core.Tracer)
 
 
-def jit_with_options(fun: Callable, compiler_options: dict, **jit_options) -> Callable:
+def _jit_with_options(fun: Callable, compiler_options: dict, **jit_options) -> Callable:
     """``jax.jit(fun, **jit_options)`` that compiles with ``compiler_options`` when it is the
     top-level program (called eagerly with concrete arguments) and without them when it is
     traced inside another program (``jit``, ``vmap``, ``grad``: JAX refuses options there).
@@ -361,7 +361,7 @@ def jit_with_options(fun: Callable, compiler_options: dict, **jit_options) -> Ca
     nested = jax.jit(fun, **jit_options)
 
     def call(*args, **kwargs):
-        eager = results.is_concrete((args, kwargs)) and not inside_trace()
+        eager = results.is_concrete((args, kwargs)) and not _inside_trace()
         return (top_level if eager else nested)(*args, **kwargs)
 
     call.__name__, call.__doc__, call.__wrapped__ = fun.__name__, fun.__doc__, fun

@@ -382,3 +382,22 @@ def test_example_sweep_radius_temperature_quick(tmp_path):
                            "--out", str(figure)], env=_environment(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "0 failed" in done.stdout and figure.stat().st_size > 10_000
+
+
+def _scaled_sine(x, *, n):
+    return jnp.sin(x) * n
+
+
+def test_compiler_options_only_on_the_top_level_program():
+    """A program compiled with options eagerly runs as a plain nested jit inside jit, vmap and grad
+    (JAX raises ValueError for options on a nested jit)."""
+    from jaxneuro.sweep import FAST_COMPILE_OPTIONS, _jit_with_options
+
+    f = _jit_with_options(_scaled_sine, FAST_COMPILE_OPTIONS, static_argnames=("n",))
+    x = jnp.linspace(0.0, 1.0, 5)
+    eager = f(x, n=2.0)
+    np.testing.assert_allclose(eager, 2.0 * np.sin(np.asarray(x)), rtol=1e-14)
+    np.testing.assert_allclose(jax.jit(lambda y: f(y, n=2.0))(x), eager, rtol=1e-14)
+    np.testing.assert_allclose(jax.vmap(lambda y: f(y, n=2.0))(x), eager, rtol=1e-14)
+    np.testing.assert_allclose(jax.grad(lambda y: f(y, n=2.0).sum())(x), 2.0 * np.cos(np.asarray(x)), rtol=1e-14)
+    assert f.__wrapped__ is _scaled_sine
