@@ -1259,9 +1259,7 @@ def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: 
         ValueError: positions off the cable or not ordered.
         jaxneuro.results.NumericalError: no spike reached x1 or x2 (``throw=True``, concrete).
     """
-    validation.check_choice("measure", measure, ("peak", "crossing"))
-    if (solution.peak_t if measure == "peak" else solution.crossing_t) is None:
-        raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
+    _check_times(solution, measure)
     _check_position(solution, x1, "x1")
     _check_position(solution, x2, "x2")
     if results.is_concrete((x1, x2)) and not float(x1) < float(x2):
@@ -1272,6 +1270,12 @@ def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: 
     return velocity
 
 
+def _check_times(solution: CableSolution, measure: str) -> None:
+    validation.check_choice("measure", measure, ("peak", "crossing"))
+    if (solution.peak_t if measure == "peak" else solution.crossing_t) is None:
+        raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
+
+
 @partial(jax.jit, static_argnames=("measure",))
 def _window_velocities(solution: CableSolution, x1: Array, x2: Array, measure: str) -> tuple:
     """Velocities (m/s) between ``x1[k]`` and ``x2[k]`` (µm) and their codes (the first
@@ -1279,7 +1283,10 @@ def _window_velocities(solution: CableSolution, x1: Array, x2: Array, measure: s
     times = solution.peak_t if measure == "peak" else solution.crossing_t
     t1, t2 = _time_at(times, x1, solution.x), _time_at(times, x2, solution.x)
     code = results.first_failure(arrival_result(solution, x1, measure), arrival_result(solution, x2, measure))
-    return jnp.where(code == results.SUCCESSFUL, (x2 - x1) / (t2 - t1) * 1e-3, jnp.nan), code
+    ok = code == results.SUCCESSFUL
+    # Both wheres: a failed arrival's times may be equal or infinite, and its NaN must not reach
+    # the derivatives of the others (0 · inf).
+    return jnp.where(ok, (x2 - x1) / jnp.where(ok, t2 - t1, 1.0) * 1e-3, jnp.nan), code
 
 
 def richardson(values, order: int = 2) -> np.ndarray:
@@ -1380,6 +1387,9 @@ def converged_velocities(
         (18.71, 18.7, 2)
     """
     validation.check_integer("levels", levels, minimum=3)
+    validation.check_choice("measure", measure, ("peak", "crossing"))
+    if coarsest is not None:
+        _check_times(coarsest, measure)
     options = dict(options)
     throw = options.pop("throw", True)
     unknown = set(options) - {"linear_solver", "unroll", "tuned", "dtype"}
@@ -1418,12 +1428,11 @@ def converged_velocities(
     x1s, x2s = (jnp.asarray([w[i] for w in windows], float) for i in (0, 1))
     measured = [_window_velocities(sol, x1s, x2s, measure) for sol in solutions]
     velocities, codes = np.array([np.asarray(v) for v, _ in measured]).T, np.array([np.asarray(c) for _, c in measured])
-    if throw:
-        for g, sol in zip(grids, solutions):
+    if throw:  # grid by grid, coarsest first: its run, then its arrivals
+        for g, sol, level_codes in zip(grids, solutions, codes):
             _raise_if_diverged(sol, g, ())
-        for k, (x1, x2) in enumerate(windows):
-            results.raise_if_failed(next((c[k] for c in codes if c[k]), results.SUCCESSFUL),
-                                    f"velocity between x1 = {x1} and x2 = {x2} µm")
+            for (x1, x2), code in zip(windows, level_codes):
+                results.raise_if_failed(code, f"velocity between x1 = {x1} and x2 = {x2} µm")
     out = []
     for values, code in zip(velocities, (next((int(c) for c in column if c), results.SUCCESSFUL) for column in codes.T)):
         v = np.array(values)

@@ -529,3 +529,33 @@ def test_checkpoint_levels_change_neither_values_nor_gradients(record):
         value, grad = jax.value_and_grad(loss)(238.0, checkpoint)
         assert float(value) == pytest.approx(float(plain[0]), rel=1e-12)
         assert float(grad) == pytest.approx(float(plain[1]), rel=1e-9)
+
+
+def test_a_failed_arrival_does_not_poison_the_derivatives_of_the_others():
+    """A batch member that never crossed at x1, x2 (times +inf) has a NaN velocity with its
+    code; the derivative of the others' velocities stays finite (no 0 · inf)."""
+    grid = jn.Grid(length=10_000.0, dx=500.0, dt=0.01, t_stop=1.5)
+    sol = jn.simulate_cable(jn.cooley_dodge_axon(), grid, jn.cooley_dodge_stimulus(dx=grid.dx),
+                            record=jn.Record.reductions())
+    crossings = jnp.stack([sol.crossing_t, jnp.full_like(sol.crossing_t, jnp.inf)])
+
+    def total(times):
+        v = jn.conduction_velocity(sol._replace(crossing_t=times), 2_000.0, 6_000.0, "crossing", throw=False)
+        return jnp.nansum(v), v
+
+    (_, v), grad = jax.value_and_grad(total, has_aux=True)(crossings)
+    assert np.isfinite(float(v[0])) and np.isnan(float(v[1]))
+    assert np.all(np.isfinite(np.asarray(grad)))
+    assert np.any(np.asarray(grad[0]) != 0.0) and np.all(np.asarray(grad[1]) == 0.0)
+
+
+def test_converged_velocity_refuses_an_unknown_measure_and_a_run_without_its_times():
+    grid = jn.Grid(length=10_000.0, dx=500.0, dt=0.01, t_stop=1.5)
+    with pytest.raises(ValueError, match="measure"):
+        jn.cable.converged_velocity(jn.cooley_dodge_axon(), grid, jn.cooley_dodge_stimulus(dx=grid.dx), 2_000.0,
+                                    6_000.0, measure="Peak")
+    no_peaks = jn.simulate_cable(jn.cooley_dodge_axon(), grid, jn.cooley_dodge_stimulus(dx=grid.dx),
+                                 record=jn.Record(history=False, peaks=False))
+    with pytest.raises(ValueError, match="no peak times"):
+        jn.cable.converged_velocity(jn.cooley_dodge_axon(), grid, jn.cooley_dodge_stimulus(dx=grid.dx), 2_000.0,
+                                    6_000.0, coarsest=no_peaks)
