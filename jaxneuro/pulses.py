@@ -748,9 +748,10 @@ _remeshed_jit = _jit_with_options(_remeshed, FAST_COMPILE_OPTIONS, static_argnam
 def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations: int) -> Pulse:
     """Solve for the pulse at ``axon`` from a guess on ``mesh`` (ζ), then again on a mesh
     equidistributed on that solution: the accurate pulse, whatever mesh the guess came on."""
-    first, _ = _solve_from_jit(axon, mesh, x0, jnp.asarray(speed0, float), jnp.asarray(results.SUCCESSFUL, jnp.int32),
-                               tol, max_iterations=max_iterations)
-    new_mesh, x1 = _remeshed_jit(jax.lax.stop_gradient(axon), mesh, first.x, first.theta, n_intervals=n_intervals)
+    constant = jax.lax.stop_gradient(axon)  # the first solve and the remesh only make the guess
+    first, _ = _solve_from_jit(constant, mesh, x0, jnp.asarray(speed0, float),
+                               jnp.asarray(results.SUCCESSFUL, jnp.int32), tol, max_iterations=max_iterations)
+    new_mesh, x1 = _remeshed_jit(constant, mesh, first.x, first.theta, n_intervals=n_intervals)
     return _solve_from_jit(axon, new_mesh, x1, first.theta[0], first.result, tol, max_iterations=max_iterations)[1]
 
 
