@@ -1229,10 +1229,8 @@ def arrival_time(solution: CableSolution, x: float, measure: str = "peak", *, th
     Returns:
         The time (ms), NaN where no spike arrived (the reason: :func:`arrival_result`).
     """
-    validation.check_choice("measure", measure, ("peak", "crossing"))
+    _check_times(solution, measure)
     times = solution.peak_t if measure == "peak" else solution.crossing_t
-    if times is None:
-        raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
     _check_position(solution, x)
     code = arrival_result(solution, x, measure)
     if throw:
