@@ -55,7 +55,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from . import membrane, results, sweep, tridiagonal, validation
-from .sweep import TUNED_CPU_OPTIONS, _inside_trace
+from .sweep import FAST_COMPILE_OPTIONS, TUNED_CPU_OPTIONS, _inside_trace
 from .membrane import Gates, HHParams
 
 __all__ = [
@@ -907,8 +907,12 @@ Examples:
     (0, 18.6)
 """
 
-# A run that is its own top-level program on the CPU compiles with sweep.TUNED_CPU_OPTIONS.
-_solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=TUNED_CPU_OPTIONS)
+# A run that is its own top-level program on the CPU compiles with sweep.FAST_COMPILE_OPTIONS:
+# half the compilation of XLA's defaults or of TUNED_CPU_OPTIONS, and the same run time as the
+# defaults (2-core CPU, 2026-12-05: Cooley–Dodge compile 1.2 s against 1.8 / 2.3 s, run 35 ms
+# against 35 / 33 ms; 64 cables of 161 nodes 1.4 against 2.7 s, run 0.69 against 0.72 s;
+# benchmarks/NOTES.md).
+_solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=FAST_COMPILE_OPTIONS)
 
 
 def _dispatch(arguments: dict, tuned: bool, static: dict) -> CableSolution:
@@ -1088,8 +1092,8 @@ def simulate_cable(
             the samples' chunks (each chunk's steps are checkpointed one by one).  The values
             are those of the plain run to rounding (a different loop structure).
         tuned: on the CPU, compile a run that is its own program (not nested in the caller's
-            ``jit``) with :data:`TUNED_CPU_OPTIONS` (about 8 % faster); ``False`` for XLA's
-            defaults.  Results are the same.
+            ``jit``) with :data:`jaxneuro.sweep.FAST_COMPILE_OPTIONS` (compiles in about half
+            the time, runs as fast); ``False`` for XLA's defaults.  Results are the same.
         throw: raise :class:`CableDivergenceError` if the run diverged (v non-finite or beyond
             ±:data:`DIVERGENCE_LIMIT` mV, e.g. a time step too long for the scheme's stability,
             or a resting potential that did not converge) when values are concrete; under ``jit``/

@@ -35,7 +35,7 @@ configuration and works under ``jit``, ``vmap`` and ``grad``.  :func:`fixed_poin
 :func:`saddle_nodes`, :func:`classify`, :func:`x_nullcline_curve`, :func:`oscillation_onset`
 and :func:`period_scaling` are host-side (they return Python lists and floats), built on the
 same compiled pieces, so they do not recompile either.  Failures are values
-(:mod:`jaxneuro.results`): the solvers, the root finder and the bisection return a ``result``
+(:mod:`jaxneuro.results`): the solvers, the root finder and the onset search return a ``result``
 code; called eagerly, the public functions raise :class:`jaxneuro.results.NumericalError` on a
 failure unless ``throw=False``.  Bad input raises ``ValueError`` naming the argument, before
 anything is compiled.
@@ -1125,64 +1125,68 @@ def scan(params: PopulationParams, window: Grid2D = Grid2D(), *, resolution: int
     return out
 
 
-# The onset search's configuration: the scan defaults.
-_ONSET = dict(resolution=2001, max_points=5, samples=_record_samples(120.0, 0.05), max_steps=2_000_000)
-
-
-@functools.partial(jax.jit, static_argnames=("resolution", "max_points", "samples", "max_steps"))
-def _onset(params, lo, hi, atol, x_min, x_max, y_min, y_max, *, resolution, max_points, samples, max_steps):
-    """Bisection on h_E between ``lo`` (no oscillation) and ``hi`` (oscillation)."""
-
-    def oscillates(h):
-        s = _scan_one(params._replace(h_E=h), x_min, x_max, y_min, y_max, 60.0, 0.05, 1e-8, 1e-10, 1e-3,
-                      resolution=resolution, max_points=max_points, samples=samples, max_steps=max_steps)
-        return s.oscillation.oscillating, s.result
-
-    def side(trials, carry):
-        yes, code = jax.vmap(oscillates)(trials)
-        return jnp.where(code != results.SUCCESSFUL, 0, jnp.where(yes, 1, -1)), carry
-
-    ends, end_codes = jax.vmap(oscillates)(jnp.stack([lo, hi]))
-    brackets = ~ends[0] & ends[1] & jnp.all(end_codes == results.SUCCESSFUL)
-    # Without a bracket the interval is collapsed, so the bisection takes no step.
-    a, b, iterations, code, _ = rootfinding.bisect(side, lo, jnp.where(brackets, hi, lo), atol=atol)
-    code = jnp.where(brackets, code, results.NO_BRACKET).astype(jnp.int32)
-    return a, b, iterations, code, ends
-
-
 def oscillation_onset(params: PopulationParams, lo: float, hi: float, atol: float = 1e-9,
-                      window: Grid2D = Grid2D(), *, throw: bool = True) -> tuple:
-    """The h_E above which the oscillator oscillates, by bisection (host-side).
+                      window: Grid2D = Grid2D(), *, points: int = 64, throw: bool = True) -> tuple:
+    """The h_E above which the oscillator oscillates, by multisection (host-side).
 
     ``lo`` must not oscillate and ``hi`` must (as decided by :func:`scan` with its defaults
     in ``window``): the onset is a SNIC (the saddle-node itself) or a homoclinic orbit to the
-    saddle (below the saddle-node).  One compiled program; no recompilation on later calls.
+    saddle (below the saddle-node).  Each round runs one :func:`scan` of ``points`` values of
+    h_E spread over the bracket (the first with both ends) and keeps the interval between the
+    last value that does not oscillate and the first that does: the bracket shrinks by
+    ``points + 1`` per round (64 points: from 0.1 to 1e-9 in 5 rounds).  The scan is the same
+    compiled program as any :func:`scan` of ``points`` members with the defaults; nothing
+    recompiles on later calls.
 
     Args:
         params: the parameters (single numbers; h_E is replaced).
         lo, hi: the bracket of h_E (unitless; lo < hi).
         atol: final bracket width (unitless; > 0).
         window: where the fixed points are looked for.
-        throw: raise :class:`jaxneuro.results.NumericalError` (code ``NO_BRACKET``, ``STALLED``
-            or ``MAX_ITERATIONS``) on failure; otherwise return (nan, nan).
+        points: values of h_E per round (int >= 2; the batch size of the scan).
+        throw: raise :class:`jaxneuro.results.NumericalError` (code ``NO_BRACKET``, ``STALLED``,
+            or the scan's code where a member failed) on failure; otherwise return (nan, nan).
 
     Returns:
         ``(lower, upper)``: the final bracket of the onset (floats, unitless).
+
+    Examples:
+        >>> from jaxneuro import population as pop
+        >>> lo, hi = pop.oscillation_onset(pop.preset("homoclinic"), -7.35, -7.25, atol=1e-3, points=8)
+        >>> round(hi, 2), hi - lo <= 1e-3
+        (-7.3, True)
     """
     _check_phase_plane(params)
     lo, hi = validation.check_interval("(lo, hi)", (lo, hi))
     validation.check_number("atol", atol, positive=True, scalar=True)
     window = _check_window(window)
+    validation.check_integer("points", points, minimum=2)
     _check_throw(throw)
-    a, b, _, code, ends = _onset(params, lo, hi, atol, window.x_min, window.x_max, window.y_min, window.y_max,
-                                 **_ONSET)
-    if throw:
-        detail = (lambda _: f"[{lo}, {hi}] (oscillating at lo: {bool(ends[0])}, at hi: {bool(ends[1])}; "
-                  "need False, True)")
-        results.raise_if_failed(code, "oscillation onset", detail=detail)
-    if int(code) != results.SUCCESSFUL:
+
+    def failed(code, text):
+        if throw:
+            raise results.NumericalError(f"oscillation onset: {results.message(code)} {text}", code)
         return float("nan"), float("nan")
-    return float(a), float(b)
+
+    h, ends = np.linspace(lo, hi, points), True  # the first round holds both ends
+    while True:
+        s = scan(params._replace(h_E=jnp.asarray(h, float)), window, throw=False)
+        codes, yes = np.asarray(s.result), np.asarray(s.oscillation.oscillating)
+        if np.any(codes != results.SUCCESSFUL):
+            k = int(np.argmax(codes != results.SUCCESSFUL))
+            return failed(int(codes[k]), f"(the scan at h_E = {h[k]!r})")
+        if ends and (yes[0] or not yes[-1]):
+            return failed(results.NO_BRACKET, f"[{lo}, {hi}] (oscillating at lo: {bool(yes[0])}, at hi: "
+                                              f"{bool(yes[-1])}; need False, True)")
+        first = int(np.argmax(yes)) if yes.any() else h.size
+        new_lo = h[first - 1] if first > 0 else lo
+        new_hi = h[first] if first < h.size else hi
+        if new_hi - new_lo >= hi - lo:  # no progress: the spacing is below rounding
+            return failed(results.STALLED, f"(bracket [{lo!r}, {hi!r}])")
+        lo, hi = float(new_lo), float(new_hi)
+        if hi - lo <= atol:
+            return lo, hi
+        h, ends = lo + (hi - lo) * np.arange(1, points + 1) / (points + 1), False
 
 
 class PeriodScaling(NamedTuple):

@@ -214,7 +214,8 @@ def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.00
     some = wave._with_temperature(axon, jnp.asarray(temperatures[::front_every]))
     some_front = wave.find_wave_speed(some, branch="train_front", t_stop=120.0, t_record=0.0, throw=False)
     wall = time.perf_counter() - start
-    failure = wave.propagation_failure(axon, atol=atol)
+    # Its scan on the same temperatures runs the fast curve's compiled search (rtol 1e-4).
+    failure = wave.propagation_failure(axon, temperatures, atol=atol)
     return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(some_front.speed), failure, wall,
                             np.asarray(fast.result), np.asarray(some_front.result), temperatures[::front_every])
 
@@ -379,7 +380,8 @@ def population_study(scan_points: int = 256) -> PopulationStudy:
     he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, side), jnp.linspace(-5.0, -3.0, side))
     scan_2d = (np.asarray(he), np.asarray(hi), pop.scan(snic._replace(h_E=he, h_I=hi)))
 
-    onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25)[1]}
+    # The onset's multisection runs the h_E scans' compiled program (as many members).
+    onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25, points=scan_points)[1]}
     scaling = {  # one record length: one compiled scan for both
         "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, 10), t_record=400.0),
         "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, 10), t_record=400.0),
@@ -662,7 +664,7 @@ def _population_section(quick: bool, levels: int, stage: Callable) -> SectionOut
     rows.append(Comparison("saddle-node (fold) h_E next to the SNIC preset", "", None, ps.saddle_node, None, "",
                            "solved exactly (fold of the reduced equation)"))
     rows.append(Comparison("onset of oscillation, homoclinic preset, h_E", "", None, ps.onsets["homoclinic"], None, "",
-                           "bisection on the limit cycle's existence"))
+                           "multisection on the limit cycle's existence"))
     figures = [
         ("population_time_course_and_phase_portrait", plotting.population_run_figure(ps.run, ps.end),
          "The notebook's run (homoclinic preset): E and I against time (left) and the orbit in the (I, E) plane "

@@ -176,6 +176,10 @@ def test_onsets_and_how_the_period_diverges():
     # Second calls (a looser bracket, other distances of the same count): nothing recompiles.
     _, compiles = count_compiles(lambda: pop.oscillation_onset(pop.preset("homoclinic"), -7.35, -7.25, atol=1e-2))
     assert not compiles
+    # The onset's rounds are scans of `points` members: the same program as a scan of as many.
+    batch = pop.preset("homoclinic")._replace(h_E=jnp.linspace(-7.4, -7.2, 64))
+    s, compiles = count_compiles(lambda: pop.scan(batch).oscillation.oscillating)
+    assert not compiles and not bool(s[0]) and bool(s[-1])
     _, compiles = count_compiles(
         lambda: pop.period_scaling(pop.preset("homoclinic"), hi, np.geomspace(1e-5, 1e-2, 5), t_record=300.0).period)
     assert not compiles
@@ -241,6 +245,7 @@ BAD_INPUT = [
     ("t_transient < 0", lambda: pop.oscillation(SNIC, START, t_transient=-1.0), "t_transient"),
     ("onset bracket unordered", lambda: pop.oscillation_onset(SNIC, -7.0, -7.2), "ordered"),
     ("onset atol 0", lambda: pop.oscillation_onset(SNIC, -7.2, -7.0, atol=0.0), "atol"),
+    ("onset points 1", lambda: pop.oscillation_onset(SNIC, -7.2, -7.0, points=1), "points"),
     ("unknown preset", lambda: pop.preset("hopf"), "preset"),
     ("x a string", lambda: pop.y_nullcline("a", SNIC), "x"),
     ("state of length 3", lambda: pop.jacobian(np.zeros(3), SNIC), "state"),
