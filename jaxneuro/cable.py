@@ -47,7 +47,7 @@ import dataclasses
 import math
 import warnings
 from functools import partial
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -907,17 +907,20 @@ Examples:
     (0, 18.6)
 """
 
-# A run that is its own top-level program on the CPU compiles with sweep.FAST_COMPILE_OPTIONS:
-# half the compilation of XLA's defaults or of TUNED_CPU_OPTIONS, and the same run time as the
-# defaults (2-core CPU, 2026-12-05: Cooley–Dodge compile 1.2 s against 1.8 / 2.3 s, run 35 ms
-# against 35 / 33 ms; 64 cables of 161 nodes 1.4 against 2.7 s, run 0.69 against 0.72 s;
+# A run that is its own top-level program on the CPU compiles with XLA options (``tuned``):
+# sweep.TUNED_CPU_OPTIONS run the Cooley–Dodge cable fastest; sweep.FAST_COMPILE_OPTIONS compile it
+# in half the time and run it ~8 % slower (2-core CPU, 2026-12-05: compile 1.2 against 2.3 s, run
+# 35 against 32 ms; 64 cables of 161 nodes compile 1.4 against 2.7 s and run 0.69 against 0.72 s;
 # benchmarks/NOTES.md).
-_solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=FAST_COMPILE_OPTIONS)
+_solve_tuned = jax.jit(_run, static_argnames=_STATIC, compiler_options=TUNED_CPU_OPTIONS)
+_solve_fast_compile = jax.jit(_run, static_argnames=_STATIC, compiler_options=FAST_COMPILE_OPTIONS)
+#: The values of ``simulate_cable(tuned=...)``.
+TUNINGS = (True, False, "compile")
 
 
-def _dispatch(arguments: dict, tuned: bool, static: dict) -> CableSolution:
+def _dispatch(arguments: dict, tuned, static: dict) -> CableSolution:
     if tuned and jax.default_backend() == "cpu" and results.is_concrete(arguments) and not _inside_trace():
-        return _solve_tuned(**arguments, **static)
+        return (_solve_fast_compile if tuned == "compile" else _solve_tuned)(**arguments, **static)
     return solve_cable(**arguments, **static)
 
 
@@ -1055,7 +1058,7 @@ def simulate_cable(
     linear_solver: str = "auto",
     unroll: int = 2,
     checkpoint: int = 0,
-    tuned: bool = True,
+    tuned: Union[bool, str] = True,
     dtype=None,
     throw: bool = True,
     check: Optional[bool] = None,
@@ -1091,9 +1094,12 @@ def simulate_cable(
             Jaxley's ``checkpoint_lengths``).  With recorded samples the levels are nested over
             the samples' chunks (each chunk's steps are checkpointed one by one).  The values
             are those of the plain run to rounding (a different loop structure).
-        tuned: on the CPU, compile a run that is its own program (not nested in the caller's
-            ``jit``) with :data:`jaxneuro.sweep.FAST_COMPILE_OPTIONS` (compiles in about half
-            the time, runs as fast); ``False`` for XLA's defaults.  Results are the same.
+        tuned: on the CPU, how a run that is its own program (not nested in the caller's
+            ``jit``) compiles: ``True``, with :data:`TUNED_CPU_OPTIONS` (runs about 8 % faster
+            than XLA's defaults); ``"compile"``, with
+            :data:`jaxneuro.sweep.FAST_COMPILE_OPTIONS` (compiles in half the time; a single
+            Cooley–Dodge cable runs ~8 % slower, batches and long cables as fast: for one-off
+            runs); ``False``, XLA's defaults.  Results are the same.
         throw: raise :class:`CableDivergenceError` if the run diverged (v non-finite or beyond
             ±:data:`DIVERGENCE_LIMIT` mV, e.g. a time step too long for the scheme's stability,
             or a resting potential that did not converge) when values are concrete; under ``jit``/
@@ -1128,6 +1134,8 @@ def simulate_cable(
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     validation.check_integer("unroll", unroll, minimum=1)
     validation.check_integer("checkpoint", checkpoint, minimum=0)
+    if not any(tuned is t or (isinstance(tuned, str) and tuned == t) for t in TUNINGS):
+        raise ValueError(f"tuned must be one of {TUNINGS}, got {tuned!r}")
     shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7

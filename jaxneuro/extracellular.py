@@ -642,7 +642,7 @@ _profile_potential_jit = jax.jit(_profile_potential, static_argnames=_STATIC)
 
 
 def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01, density: float = 500.0,
-                         at: float = None):
+                         at: float = None, *, tuned=True):
     """jaxneuro's cable as in the notebook's section 4, and the spike profile it gives.
 
     The axon is :data:`NOTEBOOK_AXON` with the given radius (ρ 150 Ω·cm,
@@ -655,6 +655,8 @@ def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01
         dt: time step (ms).
         density: stimulus current density (µA/cm²).
         at: position (µm) whose peak time picks the profile's instant (default: mid-cable).
+        tuned: how the run compiles, as in :func:`jaxneuro.simulate_cable` (``"compile"``:
+            in half the time, for a one-off run).
 
     Returns:
         ``(profile, solution)``: the :class:`SpikeProfile` (carrying its
@@ -663,7 +665,8 @@ def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01
     length = 10_000.0 * float(np.sqrt(radius))
     axon = NOTEBOOK_AXON._replace(radius=float(radius))
     grid = cable.Grid(length=length, dx=dx, dt=dt, t_stop=20.0)
-    sol = cable.simulate_cable(axon, grid, cable.Stimulus.from_density(density, radius, dx, duration=0.5))
+    sol = cable.simulate_cable(axon, grid, cable.Stimulus.from_density(density, radius, dx, duration=0.5),
+                               tuned=tuned)
     v = np.asarray(sol.v)
     node = int(round((length / 2 if at is None else at) / dx))
     profile = SpikeProfile.from_samples(np.asarray(sol.x), v[int(np.argmax(v[:, node]))], axon)

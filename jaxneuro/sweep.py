@@ -340,10 +340,11 @@ def _sharded(job, members, *, mesh: Mesh):
 TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cpu_prefer_vector_width": 512}
 #: XLA options of programs that take long to compile: XLA:CPU's older loop-fusion code
 #: generator compiles them ~35-50 % faster (2-core CPU: a pulse solve 5.1 -> 3.3 s, running
-#: 45 -> 40 ms; the Cooley–Dodge cable 1.8 -> 1.2 s, running 35 ms either way; with
-#: :data:`TUNED_CPU_OPTIONS` added it would run 50 % slower).  Used by the boundary-value solves
-#: of ``pulses`` and the top-level cable runs.  Not for the shooting search (17 % slower) or the
-#: population's scans (~25 % slower).  Other backends ignore the option (benchmarks/NOTES.md).
+#: 45 -> 40 ms; the Cooley–Dodge cable 2.3 -> 1.2 s, but running 32 -> 35 ms, and 50 ms with
+#: :data:`TUNED_CPU_OPTIONS` added).  Used by the boundary-value solves of ``pulses`` and by
+#: cable runs asked for with ``simulate_cable(tuned="compile")`` (``reproduce``'s one-off runs).
+#: Not for the shooting search (17 % slower) or the population's scans (~25 % slower).  Other
+#: backends ignore the option (benchmarks/NOTES.md).
 FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
