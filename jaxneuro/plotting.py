@@ -442,7 +442,7 @@ def period_scaling_figure(scaling: dict, *, ax=None):
     each :class:`jaxneuro.population.PeriodScaling` in ``scaling`` {preset: result}."""
     fig, ax = _axes(ax, (8, 4.5))
     for (name, sc), colour in zip(scaling.items(), ("tab:blue", "tab:red", "tab:green")):
-        ax.loglog(sc.mu, sc.period, "o", color=colour, label=f"{name} preset")
+        ax.loglog(sc.mu, sc.period, "o", color=colour, ms=6 if len(sc.mu) <= 20 else 2.5, label=f"{name} preset")
         a, b, rms = sc.sqrt_fit
         ax.loglog(sc.mu, a / np.sqrt(sc.mu) + b, "-", color=colour, lw=1, label=f"a/√μ + b (rms {rms:.1%})")
         a, b, rms = sc.log_fit

@@ -1208,7 +1208,7 @@ class PeriodScaling(NamedTuple):
 
 
 def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_record: float = 400.0, *,
-                   throw: bool = True) -> PeriodScaling:
+                   dt_save: float = 0.05, throw: bool = True) -> PeriodScaling:
     """Periods at h_E = onset + μ (one vmapped :func:`scan`) and the two fits (host-side).
 
     Args:
@@ -1216,6 +1216,9 @@ def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_reco
         onset: h_E of the onset (unitless).
         mu: distances above the onset (1-D, > 0, unitless).
         t_record: recorded time (model time unit); it must hold a few of the longest periods.
+        dt_save: interval between recorded samples (model time unit), as in :func:`scan`; the
+            scan's program is the same as that of any :func:`scan` with as many members and
+            samples (``t_record / dt_save``).
         throw: as in :func:`scan`.
 
     Returns:
@@ -1228,7 +1231,7 @@ def period_scaling(params: PopulationParams, onset: float, mu: ArrayLike, t_reco
     if mu.ndim != 1:
         raise ValueError(f"mu must be a 1-D array, got shape {mu.shape}")
     batch = PopulationParams(*(jnp.broadcast_to(jnp.asarray(v, float), mu.shape) for v in params))
-    s = scan(batch._replace(h_E=jnp.asarray(onset + mu)), t_record=t_record, throw=throw)
+    s = scan(batch._replace(h_E=jnp.asarray(onset + mu)), t_record=t_record, dt_save=dt_save, throw=throw)
     period = np.asarray(s.oscillation.period)
 
     def fit(feature):

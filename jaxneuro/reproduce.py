@@ -68,11 +68,13 @@ def cooley_dodge(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK) -> 
     )
 
 
-def cooley_dodge_converged(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK, levels: int = 3):
-    """Richardson-extrapolated Cooley–Dodge velocity (2–3 cm) from ``levels`` halvings."""
+def cooley_dodge_converged(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK, levels: int = 3,
+                           coarsest: cable.CableSolution = None):
+    """Richardson-extrapolated Cooley–Dodge velocity (2–3 cm) from ``levels`` halvings;
+    ``coarsest``: the Cooley–Dodge run with this β_m, when it is already done."""
     return cable.converged_velocity(
         cable.cooley_dodge_axon(beta_m_exponent), cable.cooley_dodge_grid(), cable.cooley_dodge_stimulus(),
-        levels=levels, tuned=ONE_OFF,
+        levels=levels, coarsest=coarsest, tuned=ONE_OFF,
     )
 
 
@@ -385,9 +387,14 @@ def population_study(scan_points: int = 256) -> PopulationStudy:
 
     # The onset's multisection runs the h_E scans' compiled program (as many members).
     onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25, points=scan_points)[1]}
-    scaling = {  # one record length: one compiled scan for both
-        "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, 10), t_record=400.0),
-        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, 10), t_record=400.0),
+    # Periods up to ~70 need a longer record: 400 time units sampled every 1/6 hold as many
+    # samples (2401) as the scans' 120 every 0.05, so with as many members they run the scans'
+    # compiled program (periods to ~1e-5 of the Hermite-interpolated crossings).
+    long_record = dict(t_record=400.0, dt_save=400.0 / 2400)
+    scaling = {
+        "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, scan_points), **long_record),
+        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, scan_points),
+                                         **long_record),
     }
     return PopulationStudy(run, np.asarray(run.state[-1]), tolerance, field,
                            (float(speed.min()), float(speed.max()), float(speed.mean())), fixed, fold, scans,
@@ -442,8 +449,11 @@ def _cable_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     choices = (("notebook β_m 0.0555", membrane.BETA_M_EXPONENT_NOTEBOOK),)
     if not quick:
         choices += (("H&H β_m 1/18", membrane.BETA_M_EXPONENT_HH),)
+    # Each grid's coarsest run is the Cooley–Dodge run above (same axon, grid and stimulus).
+    runs = {membrane.BETA_M_EXPONENT_NOTEBOOK: results["notebook_beta_m"].solution,
+            membrane.BETA_M_EXPONENT_HH: results["hh_beta_m"].solution}
     for label, k in choices:
-        conv[label] = cooley_dodge_converged(k, levels)
+        conv[label] = cooley_dodge_converged(k, levels, coarsest=runs[k])
         summary.setdefault("converged_velocity_m_per_s", {})[label] = conv[label]._asdict()
     figures.append(("cable_convergence", plotting.convergence_figure(conv),
                     "Error of the 2–3 cm velocity against the Richardson-extrapolated value, per grid (dx and dt halved "

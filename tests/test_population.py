@@ -180,6 +180,11 @@ def test_onsets_and_how_the_period_diverges():
     batch = pop.preset("homoclinic")._replace(h_E=jnp.linspace(-7.4, -7.2, 64))
     s, compiles = count_compiles(lambda: pop.scan(batch).oscillation.oscillating)
     assert not compiles and not bool(s[0]) and bool(s[-1])
+    # So are period scalings of as many distances with as many samples (400 / (1/6) = 120 / 0.05).
+    longer, compiles = count_compiles(lambda: pop.period_scaling(
+        pop.preset("homoclinic"), hi, np.geomspace(1e-5, 1e-2, 64), t_record=400.0, dt_save=400.0 / 2400).period)
+    assert not [m for m in compiles if "_scan_batch" in m]
+    assert np.all(np.isfinite(longer)) and np.all(np.diff(longer) < 0)
     _, compiles = count_compiles(
         lambda: pop.period_scaling(pop.preset("homoclinic"), hi, np.geomspace(1e-5, 1e-2, 5), t_record=300.0).period)
     assert not compiles
