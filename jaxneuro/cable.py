@@ -918,7 +918,7 @@ _solve_fast_compile = jax.jit(_run, static_argnames=_STATIC, compiler_options=FA
 TUNINGS = (True, False, "compile")
 
 
-def _dispatch(arguments: dict, tuned, static: dict) -> CableSolution:
+def _dispatch(arguments: dict, tuned: Union[bool, str], static: dict) -> CableSolution:
     if tuned and jax.default_backend() == "cpu" and results.is_concrete(arguments) and not _inside_trace():
         return (_solve_fast_compile if tuned == "compile" else _solve_tuned)(**arguments, **static)
     return solve_cable(**arguments, **static)
@@ -1134,7 +1134,8 @@ def simulate_cable(
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
     validation.check_integer("unroll", unroll, minimum=1)
     validation.check_integer("checkpoint", checkpoint, minimum=0)
-    if not any(tuned is t or (isinstance(tuned, str) and tuned == t) for t in TUNINGS):
+    tuned = bool(tuned) if isinstance(tuned, (bool, np.bool_)) else tuned
+    if not (isinstance(tuned, bool) or (isinstance(tuned, str) and tuned in TUNINGS)):
         raise ValueError(f"tuned must be one of {TUNINGS}, got {tuned!r}")
     shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
     if record is None:

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 
 import interpax
 import jax
@@ -642,7 +642,7 @@ _profile_potential_jit = jax.jit(_profile_potential, static_argnames=_STATIC)
 
 
 def notebook_profile_run(radius: float = 1.0, dx: float = 20.0, dt: float = 0.01, density: float = 500.0,
-                         at: float = None, *, tuned=True):
+                         at: float = None, *, tuned: Union[bool, str] = True):
     """jaxneuro's cable as in the notebook's section 4, and the spike profile it gives.
 
     The axon is :data:`NOTEBOOK_AXON` with the given radius (ρ 150 Ω·cm,

@@ -558,7 +558,7 @@ def x_nullcline_curve(params: PopulationParams, x_min: float = -10.0, x_max: flo
     """
     validate(params, scalar=True)
     x_min, x_max = validation.check_interval("(x_min, x_max)", (x_min, x_max))
-    validation.check_integer("points", points, minimum=2)
+    validation.check_integer("points", points, minimum=3)
     p = PopulationParams(*(float(v) for v in params))
 
     def arg(x):
@@ -1133,17 +1133,17 @@ def oscillation_onset(params: PopulationParams, lo: float, hi: float, atol: floa
     in ``window``): the onset is a SNIC (the saddle-node itself) or a homoclinic orbit to the
     saddle (below the saddle-node).  Each round runs one :func:`scan` of ``points`` values of
     h_E spread over the bracket (the first with both ends) and keeps the interval between the
-    last value that does not oscillate and the first that does: the bracket shrinks by
-    ``points + 1`` per round (64 points: from 0.1 to 1e-9 in 5 rounds).  The scan is the same
-    compiled program as any :func:`scan` of ``points`` members with the defaults; nothing
-    recompiles on later calls.
+    first value that oscillates and the value before it: the bracket shrinks by ``points + 1``
+    per round (the first round by ``points - 1``; 64 points: from 0.1 to 1e-9 in 5 rounds).
+    The scan is the same compiled program as any :func:`scan` of ``points`` members with the
+    defaults; nothing recompiles on later calls.
 
     Args:
         params: the parameters (single numbers; h_E is replaced).
         lo, hi: the bracket of h_E (unitless; lo < hi).
         atol: final bracket width (unitless; > 0).
         window: where the fixed points are looked for.
-        points: values of h_E per round (int >= 2; the batch size of the scan).
+        points: values of h_E per round (int >= 3; the batch size of the scan).
         throw: raise :class:`jaxneuro.results.NumericalError` (code ``NO_BRACKET``, ``STALLED``,
             or the scan's code where a member failed) on failure; otherwise return (nan, nan).
 
@@ -1160,7 +1160,7 @@ def oscillation_onset(params: PopulationParams, lo: float, hi: float, atol: floa
     lo, hi = validation.check_interval("(lo, hi)", (lo, hi))
     validation.check_number("atol", atol, positive=True, scalar=True)
     window = _check_window(window)
-    validation.check_integer("points", points, minimum=2)
+    validation.check_integer("points", points, minimum=3)
     _check_throw(throw)
 
     def failed(code, text):
@@ -1182,7 +1182,8 @@ def oscillation_onset(params: PopulationParams, lo: float, hi: float, atol: floa
         new_lo = h[first - 1] if first > 0 else lo
         new_hi = h[first] if first < h.size else hi
         if new_hi - new_lo >= hi - lo:  # no progress: the spacing is below rounding
-            return failed(results.STALLED, f"(bracket [{lo!r}, {hi!r}])")
+            return failed(results.STALLED, f"(bracket [{lo!r}, {hi!r}]: atol = {atol!r} is below its "
+                                           "floating-point resolution)")
         lo, hi = float(new_lo), float(new_hi)
         if hi - lo <= atol:
             return lo, hi

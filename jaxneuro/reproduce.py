@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import platform
 import time
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import jax.numpy as jnp
 import numpy as np
@@ -69,7 +69,7 @@ def cooley_dodge(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK) -> 
 
 
 def cooley_dodge_converged(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK, levels: int = 3,
-                           coarsest: cable.CableSolution = None):
+                           coarsest: Optional[cable.CableSolution] = None):
     """Richardson-extrapolated Cooley–Dodge velocity (2–3 cm) from ``levels`` halvings;
     ``coarsest``: the Cooley–Dodge run with this β_m, when it is already done."""
     return cable.converged_velocity(
@@ -387,10 +387,10 @@ def population_study(scan_points: int = 256) -> PopulationStudy:
 
     # The onset's multisection runs the h_E scans' compiled program (as many members).
     onsets = {"snic": fold, "homoclinic": pop.oscillation_onset(homoclinic, -7.35, -7.25, points=scan_points)[1]}
-    # Periods up to ~70 need a longer record: 400 time units sampled every 1/6 hold as many
+    # Periods up to ~70 need a longer record: 200 time units sampled every 1/12 hold as many
     # samples (2401) as the scans' 120 every 0.05, so with as many members they run the scans'
-    # compiled program (periods to ~1e-5 of the Hermite-interpolated crossings).
-    long_record = dict(t_record=400.0, dt_save=400.0 / 2400)
+    # compiled program (periods to ~1e-6 from the Hermite-interpolated crossings).
+    long_record = dict(t_record=200.0, dt_save=200.0 / 2400)
     scaling = {
         "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, scan_points), **long_record),
         "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, scan_points),

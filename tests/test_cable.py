@@ -230,8 +230,9 @@ def test_tuned_and_plain_programs_agree_and_traces_use_the_plain_one(monkeypatch
     fast_sol = jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx),
                                  record=jn.Record.reductions(), tuned="compile")
     assert float(jn.conduction_velocity(fast_sol, 15_000.0, 25_000.0)) == pytest.approx(float(tuned), rel=1e-12)
-    with pytest.raises(ValueError, match="tuned must be one of"):
-        jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx), tuned="fast")
+    for bad in ("fast", None, 2.0):
+        with pytest.raises(ValueError, match="tuned must be one of"):
+            jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx), tuned=bad)
 
     def forbidden(**kwargs):
         raise AssertionError("the tuned program ran inside a trace")

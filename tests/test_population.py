@@ -180,9 +180,9 @@ def test_onsets_and_how_the_period_diverges():
     batch = pop.preset("homoclinic")._replace(h_E=jnp.linspace(-7.4, -7.2, 64))
     s, compiles = count_compiles(lambda: pop.scan(batch).oscillation.oscillating)
     assert not compiles and not bool(s[0]) and bool(s[-1])
-    # So are period scalings of as many distances with as many samples (400 / (1/6) = 120 / 0.05).
+    # So are period scalings of as many distances with as many samples (200 / (1/12) = 120 / 0.05).
     longer, compiles = count_compiles(lambda: pop.period_scaling(
-        pop.preset("homoclinic"), hi, np.geomspace(1e-5, 1e-2, 64), t_record=400.0, dt_save=400.0 / 2400).period)
+        pop.preset("homoclinic"), hi, np.geomspace(1e-5, 1e-2, 64), t_record=200.0, dt_save=200.0 / 2400).period)
     assert not [m for m in compiles if "_scan_batch" in m]
     assert np.all(np.isfinite(longer)) and np.all(np.diff(longer) < 0)
     _, compiles = count_compiles(
@@ -191,6 +191,11 @@ def test_onsets_and_how_the_period_diverges():
     with pytest.raises(results.NumericalError, match="does not bracket") as info:
         pop.oscillation_onset(pop.preset("homoclinic"), -7.6, -7.5, atol=1e-2)
     assert info.value.code == results.NO_BRACKET
+    assert np.isnan(pop.oscillation_onset(pop.preset("homoclinic"), -7.6, -7.5, atol=1e-2, throw=False)).all()
+    # A tolerance below the bracket's floating-point resolution: STALLED, not a loop forever.
+    with pytest.raises(results.NumericalError, match="resolution") as info:
+        pop.oscillation_onset(pop.preset("homoclinic"), lo, hi, atol=1e-18)
+    assert info.value.code == results.STALLED
 
 
 def test_x_nullcline_curve_reaches_every_fixed_point():
@@ -250,7 +255,7 @@ BAD_INPUT = [
     ("t_transient < 0", lambda: pop.oscillation(SNIC, START, t_transient=-1.0), "t_transient"),
     ("onset bracket unordered", lambda: pop.oscillation_onset(SNIC, -7.0, -7.2), "ordered"),
     ("onset atol 0", lambda: pop.oscillation_onset(SNIC, -7.2, -7.0, atol=0.0), "atol"),
-    ("onset points 1", lambda: pop.oscillation_onset(SNIC, -7.2, -7.0, points=1), "points"),
+    ("onset points 2", lambda: pop.oscillation_onset(SNIC, -7.2, -7.0, points=2), "points"),
     ("unknown preset", lambda: pop.preset("hopf"), "preset"),
     ("x a string", lambda: pop.y_nullcline("a", SNIC), "x"),
     ("state of length 3", lambda: pop.jacobian(np.zeros(3), SNIC), "state"),
