@@ -352,10 +352,12 @@ class PopulationStudy(NamedTuple):
     nullclines: tuple = None  # SNIC preset: (E, I) of dE/dt = 0, (E, I) of dI/dt = 0
 
 
-def population_study(scan_points: int = 256) -> PopulationStudy:
+def population_study(scan_points: int = 256, scaling_points: int = 10) -> PopulationStudy:
     """The notebook's runs and plots, then the phase-plane and bifurcation analysis: h_E scans
     of ``scan_points`` values, and a 2-D (h_E, h_I) scan of as many (a square grid, so that it
-    runs on the same compiled program)."""
+    runs on the same compiled program; so do the onset's rounds), and the period at
+    ``scaling_points`` distances from the onset (as many as ``scan_points``: the same program
+    again, no compilation but more to compute)."""
     import jax
 
     from . import population as pop
@@ -392,8 +394,8 @@ def population_study(scan_points: int = 256) -> PopulationStudy:
     # compiled program (periods to ~1e-6 from the Hermite-interpolated crossings).
     long_record = dict(t_record=200.0, dt_save=200.0 / 2400)
     scaling = {
-        "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, scan_points), **long_record),
-        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, scan_points),
+        "snic": pop.period_scaling(snic, fold, np.geomspace(2e-3, 1e-1, scaling_points), **long_record),
+        "homoclinic": pop.period_scaling(homoclinic, onsets["homoclinic"], np.geomspace(1e-6, 1e-1, scaling_points),
                                          **long_record),
     }
     return PopulationStudy(run, np.asarray(run.state[-1]), tolerance, field,
@@ -642,7 +644,9 @@ def _population_section(quick: bool, levels: int, stage: Callable) -> SectionOut
     from . import plotting
 
     stage("population oscillator: notebook runs, phase plane, bifurcations, period scaling")
-    ps = population_study(64 if quick else 256)
+    # Quick: the period scaling runs the scans' program (compiling is most of a quick run);
+    # full: 10 distances, a small program of its own (256 would compute ~8 s more on every run).
+    ps = population_study(*((64, 64) if quick else (256, 10)))
     reference = references.values()["population_notebook"]
     summary = {"population": {
         "units": "E, I, h, c unitless; times in the model's time unit (that of tau_E, tau_I); rates per that unit",
