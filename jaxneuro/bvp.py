@@ -32,6 +32,7 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import results
 
@@ -134,17 +135,34 @@ def _interval_residual(field, xk, xk1, theta, h, args):
     return xk1 - xk - h / 6.0 * (fk + 4.0 * field(mid, theta, args) + fk1)
 
 
+def value_and_jacobian(fun: Callable, *args: Array) -> tuple:
+    """``(fun(*args), Jacobians)`` by forward mode, the value computed once with them.
+
+    ``args`` are 1-D arrays; ``fun`` returns an array or a tuple of arrays.  The Jacobians
+    follow the output's structure, each a tuple with one array per argument, of shape
+    ``output.shape + arg.shape`` (as ``jax.jacfwd(fun, argnums=(0, 1, ...))``)."""
+    splits = [int(k) for k in np.cumsum([jnp.shape(a)[0] for a in args])[:-1]]
+    flat = jnp.concatenate(args)
+
+    def flat_fun(z):
+        return fun(*jnp.split(z, splits))
+
+    value, columns = jax.vmap(lambda t: jax.jvp(flat_fun, (flat,), (t,)), out_axes=(None, -1))(
+        jnp.eye(flat.size, dtype=flat.dtype))
+    jacobians = jax.tree.map(lambda j: tuple(jnp.split(j, splits, axis=-1)), columns)
+    return value, jacobians
+
+
 def collocation_blocks(field: Callable, x: Array, theta: Array, mesh: Array, args) -> tuple:
     """``(residual (N, d), a, b, c)``: the residuals and their Jacobians with respect to
-    x[k], x[k+1] and theta, one forward-mode Jacobian per interval (vmapped)."""
+    x[k], x[k+1] and theta, one forward-mode evaluation per interval (vmapped)."""
     h = jnp.diff(mesh)
 
     def one(xk, xk1, hk):
-        res = lambda u, v, t: _interval_residual(field, u, v, t, hk, args)  # noqa: E731
-        return res(xk, xk1, theta), jax.jacfwd(res, argnums=(0, 1, 2))(xk, xk1, theta)
+        r, (a, b, c) = value_and_jacobian(lambda u, v, t: _interval_residual(field, u, v, t, hk, args), xk, xk1, theta)
+        return r, a, b, c
 
-    r, (a, b, c) = jax.vmap(one)(x[:-1], x[1:], h)
-    return r, a, b, c
+    return jax.vmap(one)(x[:-1], x[1:], h)
 
 
 class NewtonResult(NamedTuple):
@@ -156,9 +174,11 @@ class NewtonResult(NamedTuple):
     result: Array
 
 
-def newton(assemble: Callable, x0: Array, theta0: Array, *, tol: float, max_iterations: int) -> NewtonResult:
+def newton(assemble: Callable, residual_norm: Callable, x0: Array, theta0: Array, *, tol: float,
+           max_iterations: int) -> NewtonResult:
     """Newton's method for F(x, theta) = 0, where ``assemble(x, theta)`` returns
-    ``(Bordered system with the Jacobian and rhs = -F, max-norm of F)``.
+    ``(Bordered system with the Jacobian and rhs = -F, max-norm of F)`` and
+    ``residual_norm(x, theta)`` the max-norm of F alone (for the returned point).
 
     Stops when the correction's max-norm is below ``tol`` times (1 + the iterate's), after at
     least one step.  Codes: ``SUCCESSFUL``, ``MAX_ITERATIONS``, ``DIVERGED`` (non-finite)."""
@@ -177,7 +197,7 @@ def newton(assemble: Callable, x0: Array, theta0: Array, *, tol: float, max_iter
 
     init = (x0, theta0, jnp.asarray(0), jnp.asarray(jnp.inf, x0.dtype), jnp.asarray(jnp.inf, x0.dtype))
     x, theta, k, step, _ = jax.lax.while_loop(cond, body, init)
-    residual = assemble(x, theta)[1]
+    residual = residual_norm(x, theta)
     finite = jnp.isfinite(step) & jnp.all(jnp.isfinite(x)) & jnp.isfinite(residual)
     scale = 1.0 + jnp.maximum(jnp.max(jnp.abs(x)), jnp.max(jnp.abs(theta)))
     result = jnp.where(~finite, results.DIVERGED,

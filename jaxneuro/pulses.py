@@ -119,28 +119,22 @@ def _eigen(theta, fixed: _Fixed, free):
     return lin.rest, wave._eigenpair(lin, wave._gain(speed, lin.diffusion))
 
 
-def _pulse_left(x0, theta, fixed, free):
-    """x0 - rest is along the unstable eigenvector (whose V component is 1): 4 conditions."""
+def _pulse_ends(x0, xn, theta, fixed, free):
+    """(left rows, right rows), from one linearisation at rest: x0 - rest is along the unstable
+    eigenvector (whose V component is 1: 4 conditions); x_N - rest has no component along it
+    (1 condition)."""
     rest, pair = _eigen(theta, fixed, free)
     dev = x0 - rest
-    return dev[1:] - pair.right[1:] * dev[0]
+    return dev[1:] - pair.right[1:] * dev[0], (pair.left @ (xn - rest))[None]
 
 
-def _pulse_right(xn, theta, fixed, free):
-    """x_N - rest has no component along the unstable eigenvector: 1 condition."""
-    rest, pair = _eigen(theta, fixed, free)
-    return (pair.left @ (xn - rest))[None]
+def _train_ends(x0, xn, theta, fixed, free):
+    """(left rows, right rows): the carried copy starts at x(0) and x(1) returns to it."""
+    return x0[5:] - x0[:5], xn[:5] - xn[5:]
 
 
-def _train_left(x0, theta, fixed, free):
-    return x0[5:] - x0[:5]
-
-
-def _train_right(xn, theta, fixed, free):
-    return xn[:5] - xn[5:]
-
-
-_SYSTEMS = {"pulse": (_pulse_field, _pulse_left, _pulse_right), "train": (_train_field, _train_left, _train_right)}
+#: Per system: (field, ends).
+_SYSTEMS = {"pulse": (_pulse_field, _pulse_ends), "train": (_train_field, _train_ends)}
 
 
 class _Config(NamedTuple):
@@ -171,38 +165,45 @@ class _Anchor(NamedTuple):
     tangent_theta: Array  # (q,)
 
 
-def _boundary_and_global(x, theta, mesh, fixed, anchor: _Anchor, config: _Config):
-    _, left, right = _SYSTEMS[config.kind]
+def _global_rows(x, theta, mesh, anchor: _Anchor, config: _Config) -> tuple:
+    """(values (g,), their gradient in x (N + 1, g, d), in theta (g, q)): the phase condition,
+    and with two unknown parameters the pseudo-arclength condition."""
     w = _weights(mesh)
     rows = [jnp.sum(w[:, None] * (x[:, :5] - anchor.reference) * anchor.reference_slope)]
+    g_rows = [jnp.zeros_like(x).at[:, :5].set(w[:, None] * anchor.reference_slope)]
+    g_theta = [jnp.zeros(len(config.free), x.dtype)]
     if len(config.free) == 2:
         rows.append(config.profile_weight * jnp.sum(w[:, None] * (x - anchor.predicted_x) * anchor.tangent_x)
                     + jnp.sum((theta - anchor.predicted_theta) * anchor.tangent_theta))
-    return left(x[0], theta, fixed, config.free), right(x[-1], theta, fixed, config.free), jnp.stack(rows)
+        g_rows.append(config.profile_weight * w[:, None] * anchor.tangent_x)
+        g_theta.append(anchor.tangent_theta)
+    return jnp.stack(rows), jnp.stack(g_rows, axis=1), jnp.stack(g_theta)
 
 
 def _residual(x, theta, mesh, fixed, anchor, config: _Config):
     """F as (left rows, interval rows (N, d), right rows, dense rows)."""
-    field = _SYSTEMS[config.kind][0]
-    f_left, f_right, f_global = _boundary_and_global(x, theta, mesh, fixed, anchor, config)
+    field, ends = _SYSTEMS[config.kind]
+    f_left, f_right = ends(x[0], x[-1], theta, fixed, config.free)
+    f_global = _global_rows(x, theta, mesh, anchor, config)[0]
     return f_left, bvp.collocation_residual_traced(field, x, theta, mesh, (fixed, config.free)), f_right, f_global
 
 
-def _jacobian(x, theta, mesh, fixed, anchor, config: _Config, rhs) -> bvp.Bordered:
-    """The Newton matrix at (x, theta) with the right-hand side ``rhs`` (in _residual's layout)."""
-    field, left, right = _SYSTEMS[config.kind]
+def _linearised(x, theta, mesh, fixed, anchor, config: _Config) -> tuple:
+    """(F in _residual's layout, the Newton matrix at (x, theta) with right-hand side -F):
+    every part and its derivatives from one forward-mode evaluation."""
+    field, ends = _SYSTEMS[config.kind]
     free = config.free
-    _, a, b, c = bvp.collocation_blocks(field, x, theta, mesh, (fixed, free))
-    jl = jax.jacfwd(left, argnums=(0, 1))(x[0], theta, fixed, free)
-    jr = jax.jacfwd(right, argnums=(0, 1))(x[-1], theta, fixed, free)
-    w = _weights(mesh)
-    g_rows = [jnp.zeros_like(x).at[:, :5].set(w[:, None] * anchor.reference_slope)]
-    g_theta = [jnp.zeros(len(free), x.dtype)]
-    if len(free) == 2:
-        g_rows.append(config.profile_weight * w[:, None] * anchor.tangent_x)
-        g_theta.append(anchor.tangent_theta)
-    return bvp.Bordered(jl[0], jl[1], rhs[0], a, b, c, rhs[1], jr[0], jr[1], rhs[2], jnp.stack(g_rows, axis=1),
-                        jnp.stack(g_theta), rhs[3])
+    r, a, b, c = bvp.collocation_blocks(field, x, theta, mesh, (fixed, free))
+    (f_left, f_right), ((left, _, left_theta), (_, right, right_theta)) = bvp.value_and_jacobian(
+        lambda u, v, t: ends(u, v, t, fixed, free), x[0], x[-1], theta)
+    f_global, g, g_theta = _global_rows(x, theta, mesh, anchor, config)
+    system = bvp.Bordered(left, left_theta, -f_left, a, b, c, -r, right, right_theta, -f_right, g, g_theta, -f_global)
+    return (f_left, r, f_right, f_global), system
+
+
+def _with_rhs(system: bvp.Bordered, rhs) -> bvp.Bordered:
+    """``system`` with the right-hand side ``rhs`` (in _residual's layout)."""
+    return system._replace(left_rhs=rhs[0], rhs=rhs[1], right_rhs=rhs[2], g_rhs=rhs[3])
 
 
 def _max_norm(parts):
@@ -211,10 +212,13 @@ def _max_norm(parts):
 
 def _newton(x0, theta0, mesh, fixed, anchor, tol, config: _Config) -> bvp.NewtonResult:
     def assemble(x, theta):
-        f = _residual(x, theta, mesh, fixed, anchor, config)
-        return _jacobian(x, theta, mesh, fixed, anchor, config, tuple(-part for part in f)), _max_norm(f)
+        f, system = _linearised(x, theta, mesh, fixed, anchor, config)
+        return system, _max_norm(f)
 
-    return bvp.newton(assemble, x0, theta0, tol=tol, max_iterations=config.max_iterations)
+    def residual_norm(x, theta):
+        return _max_norm(_residual(x, theta, mesh, fixed, anchor, config))
+
+    return bvp.newton(assemble, residual_norm, x0, theta0, tol=tol, max_iterations=config.max_iterations)
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(6,))
@@ -233,7 +237,8 @@ def _solve_jvp(config, primals, tangents):
     out = _solve(x0, theta0, mesh, fixed, anchor, tol, config)
     x, theta = jax.lax.stop_gradient((out.x, out.theta))
     _, df = jax.jvp(lambda p: _residual(x, theta, mesh, p, anchor, config), (fixed,), (fixed_dot,))
-    dx, dtheta = bvp.solve_bordered_traced(_jacobian(x, theta, mesh, fixed, anchor, config, tuple(-part for part in df)))
+    system = _linearised(x, theta, mesh, fixed, anchor, config)[1]
+    dx, dtheta = bvp.solve_bordered_traced(_with_rhs(system, tuple(-part for part in df)))
     float0 = lambda a: np.zeros(np.shape(a), dtype=jax.dtypes.float0)  # noqa: E731
     zero = jnp.zeros_like(out.step)
     return out, bvp.NewtonResult(dx, dtheta, float0(out.iterations), zero, zero, float0(out.result))
@@ -242,9 +247,9 @@ def _solve_jvp(config, primals, tangents):
 def _tangent(x, theta, mesh, fixed, anchor, config: _Config):
     """The branch's tangent at a solution: J t = 0 with <t, anchor's tangent> = 1, normalised
     (weighted mean over the mesh for x, plain for theta)."""
-    f = _residual(x, theta, mesh, fixed, anchor, config)
+    f, system = _linearised(x, theta, mesh, fixed, anchor, config)
     rhs = tuple(jnp.zeros_like(part) for part in f[:3]) + (jnp.zeros_like(f[3]).at[-1].set(1.0),)
-    tx, tt = bvp.solve_bordered_traced(_jacobian(x, theta, mesh, fixed, anchor, config, rhs))
+    tx, tt = bvp.solve_bordered_traced(_with_rhs(system, rhs))
     norm = jnp.sqrt(config.profile_weight * jnp.sum(_weights(mesh)[:, None] * tx * tx) + jnp.sum(tt * tt))
     return tx / norm, tt / norm
 
