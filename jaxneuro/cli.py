@@ -185,6 +185,9 @@ def _run_speed(args) -> int:
     validation.check_integer("--sections", args.sections, minimum=1)
     validation.check_integer("--max-iterations", args.max_iterations, minimum=1)
     axon = _axon_from(args)
+    if args.slow and not float(axon.membrane.temperature) > 6.3:
+        raise ValueError(f"--slow needs a temperature above 6.3 °C (the continuation starts from the fast pulse "
+                         f"there), got {float(axon.membrane.temperature):g} °C")
     options = dict(dt=args.dt, t_stop=args.t_stop, solver=args.solver, rtol=args.rtol, amplitude=args.amplitude,
                    sections=args.sections, max_iterations=args.max_iterations, t_record=0.0, throw=False)
     start = time.perf_counter()
@@ -194,9 +197,6 @@ def _run_speed(args) -> int:
     if args.slow:
         from . import pulses
 
-        if not float(axon.membrane.temperature) > 6.3:
-            raise ValueError(f"--slow needs a temperature above 6.3 °C (the continuation starts from the fast pulse "
-                             f"there), got {float(axon.membrane.temperature):g} °C")
         slow = pulses.slow_pulse(axon, throw=False)
     wall = time.perf_counter() - start
 

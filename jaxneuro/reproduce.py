@@ -16,6 +16,7 @@ import platform
 import time
 from typing import Callable, NamedTuple, Optional
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -196,7 +197,7 @@ class SpeedTemperature(NamedTuple):
     fast: np.ndarray  # m/s, NaN where no pulse
     train_front: np.ndarray  # m/s at train_front_temperatures: the shooting's second root, a front onto a wave train
     failure: object  # wave.PropagationFailure
-    wall_seconds: float  # the two vmapped 64-point curves, compilation included
+    wall_seconds: float  # the fast curve and the train front, compilation included
     fast_result: np.ndarray = None  # result code per temperature (jaxneuro.results)
     train_front_result: np.ndarray = None
     train_front_temperatures: np.ndarray = None  # °C (default: temperatures)
@@ -204,25 +205,31 @@ class SpeedTemperature(NamedTuple):
 
 def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.005) -> SpeedTemperature:
     """The fast pulse's speed and the shooting's second root (a front from rest onto a wave
-    train, not a pulse: see :mod:`jaxneuro.pulses` for the slow pulse) from 6.3 to 36 °C (one
-    vmapped call each; the front at every ``front_every``-th temperature, NaN between), and the
-    temperature above which no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m)."""
+    train, not a pulse: see :mod:`jaxneuro.pulses` for the slow pulse) from 6.3 to 36 °C (the
+    front at every ``front_every``-th temperature, NaN between), and the temperature above which
+    no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m).
+
+    One temperature per call: on a CPU a vmapped search runs no faster than a loop, and every
+    call, the propagation failure's scan and train front included, runs the one compiled search
+    from rest that :func:`wave_speed_convergence` compiles too."""
     from . import wave
 
     axon = cable.cooley_dodge_axon()
     temperatures = np.linspace(6.3, 36.0, points)
-    batch = wave._with_temperature(axon, jnp.asarray(temperatures))
+
+    def each(values, **options):  # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
+        found = [wave.find_wave_speed(wave._with_temperature(axon, float(t)), t_record=0.0, throw=False, **options)
+                 for t in values]
+        return jax.tree.map(lambda *leaves: np.stack(leaves), *found)
+
     start = time.perf_counter()
-    # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
-    fast = wave.find_wave_speed(batch, t_record=0.0, throw=False)
+    fast = each(temperatures)
     # The train front at low temperature takes long to run away either side of its speed.
-    some = wave._with_temperature(axon, jnp.asarray(temperatures[::front_every]))
-    some_front = wave.find_wave_speed(some, branch="train_front", t_stop=120.0, t_record=0.0, throw=False)
+    some_front = each(temperatures[::front_every], branch="train_front", t_stop=120.0)
     wall = time.perf_counter() - start
-    # Its scan on the same temperatures runs the fast curve's compiled search (rtol 1e-4).
-    failure = wave.propagation_failure(axon, temperatures, atol=atol)
-    return SpeedTemperature(temperatures, np.asarray(fast.speed), np.asarray(some_front.speed), failure, wall,
-                            np.asarray(fast.result), np.asarray(some_front.result), temperatures[::front_every])
+    failure = wave.propagation_failure(axon, temperatures, atol=atol, scan=fast)
+    return SpeedTemperature(temperatures, fast.speed, some_front.speed, failure, wall, fast.result,
+                            some_front.result, temperatures[::front_every])
 
 
 class PulseBranchStudy(NamedTuple):

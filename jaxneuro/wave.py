@@ -53,7 +53,7 @@ Speeds are in m/s at the interface (1 m/s = 1000 µm/ms); the notebook's 1.87505
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -441,6 +441,15 @@ def _record_many(params, y0, gain, dt, config: _Record):
     return jax.vmap(lambda p, y, g: _record_one(p, y, g, dt, config=config))(params, y0, gain)
 
 
+def _recorded(params, found: _Found, dt, config: _Record, record: Callable) -> tuple:
+    """(z, states) of the pulse at the speed found, by ``record`` (one or many); with no step
+    to take (t_record 0) the start alone (NaN where the search failed), with no program of its own."""
+    if config.n_steps == 0:
+        z = jnp.zeros(found.start.shape[:-1] + (1,), found.start.dtype)
+        return z, found.start[..., None, :]
+    return record(params, found.start, found.gain, dt, config=config)
+
+
 # ----------------------------------------------------------------------------------------
 # Input checks (concrete values; tracers pass).
 
@@ -656,11 +665,11 @@ def find_wave_speed(
     axon, start = _as_float(axon), _as_float(start)
     if shape == ():
         found = _search_one(axon, _start_flat(start), numeric, config=search)
-        z, ys = _record_one(axon.membrane, found.start, found.gain, numeric.dt, config=record)
+        z, ys = _recorded(axon.membrane, found, numeric.dt, record, _record_one)
     else:
         flat_axon, flat_start = sweep.flatten((axon, start), shape)
         found = _search_many(flat_axon, _start_flat(flat_start), numeric, search)
-        z, ys = _record_many(flat_axon.membrane, found.start, found.gain, numeric.dt, record)
+        z, ys = _recorded(flat_axon.membrane, found, numeric.dt, record, _record_many)
         found, ys, z = sweep.unflatten(found, shape), sweep.unflatten(ys, shape), z[0]
     if throw:
         def detail(index):  # called only when the codes are concrete
@@ -1118,6 +1127,7 @@ def propagation_failure(
     solver: str = "rk4",
     amplitude: float = 1e-4,
     throw: bool = True,
+    scan: Optional["WaveSpeed"] = None,
 ) -> PropagationFailure:
     """Locate the temperature (°C) above which no pulse propagates, to ``atol`` °C.
 
@@ -1138,6 +1148,9 @@ def propagation_failure(
         dt, t_stop, solver, amplitude: as in :func:`find_wave_speed`.
         throw: raise :class:`jaxneuro.results.NumericalError` on a failure; ``False`` returns
             NaN with the code.
+        scan: the fast branch's :func:`find_wave_speed` at ``temperatures`` (in the same order,
+            with these ``dt``, ``t_stop``, ``solver`` and ``amplitude``) when it is already done:
+            it replaces the scan, and no vmapped search is compiled.
 
     Returns:
         A :class:`PropagationFailure`.
@@ -1150,17 +1163,27 @@ def propagation_failure(
     if _check_axon(axon) != ():
         raise ValueError("propagation_failure takes one axon (no batch leaves)")
     validation.check_number("temperatures", temperatures)
-    temperatures = np.sort(np.ravel(np.asarray(temperatures, dtype=float)))
+    temperatures = np.ravel(np.asarray(temperatures, dtype=float))
     validation.check_temperature("temperatures", temperatures)
+    if scan is not None:
+        if not isinstance(scan, WaveSpeed) or np.shape(scan.bracket) != temperatures.shape + (2,):
+            raise ValueError(f"scan must be the WaveSpeed of find_wave_speed at the {temperatures.size} temperatures "
+                             f"(bracket of shape {temperatures.shape + (2,)}), got "
+                             f"{type(scan).__name__} with bracket {np.shape(getattr(scan, 'bracket', None))}")
+        if np.any(np.diff(temperatures) <= 0):
+            raise ValueError("with scan, temperatures must be strictly increasing (°C), in the order of the scan")
+    temperatures = np.sort(temperatures)
     if temperatures.size < 2:
         raise ValueError(f"temperatures must hold at least 2 values (°C), got {temperatures.size}")
     validation.check_number("atol", atol, positive=True, scalar=True, unit="°C")
     shape, numeric, search = _prepare(axon, None, branch="fast", dt=dt, t_stop=t_stop, solver=solver,
                                       amplitude=amplitude, rtol=1e-4, sections=1, max_iterations=200)
     axon = _as_float(axon)
-    scan_axon = _with_temperature(axon, jnp.asarray(temperatures))
-    scan_axon = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, temperatures.shape), scan_axon)
-    fast = _search_many(scan_axon, None, numeric, search)
+    fast = scan
+    if fast is None:
+        scan_axon = _with_temperature(axon, jnp.asarray(temperatures))
+        scan_axon = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, temperatures.shape), scan_axon)
+        fast = _search_many(scan_axon, None, numeric, search)
     exists = np.isfinite(np.asarray(fast.bracket[:, 0]))
 
     def failed(code, text):

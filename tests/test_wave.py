@@ -199,6 +199,11 @@ def test_propagation_failure_temperature():
     # A second call compiles nothing (a host-side driver over cached programs).
     _, compiles = count_compiles(lambda: wave.propagation_failure(AXON, temperatures=temperatures + 0.5, atol=0.05))
     assert not compiles, compiles
+    # The scan passed in (the search it runs itself: same options, rtol 1e-4) gives the same fold.
+    batch = with_membrane(AXON, temperature=jnp.asarray(temperatures))
+    scan = wave.find_wave_speed(batch, rtol=1e-4, t_record=0.0, throw=False)
+    again = wave.propagation_failure(AXON, temperatures=temperatures, atol=0.005, scan=scan)
+    np.testing.assert_array_equal(np.asarray(again.bracket), np.asarray(failure.bracket))
 
 
 def test_propagation_failure_outside_the_scan_is_a_code():
@@ -323,6 +328,10 @@ BAD_INPUT = [
     ("failure", (AXON,), {"temperatures": [-300.0, 20.0]}, "temperatures"),
     ("failure", (AXON,), {"temperatures": [20.0, float("nan")]}, "temperatures"),
     ("failure", (AXON._replace(radius=np.array([200.0, 238.0])),), {}, "one axon"),
+    ("failure", (AXON,), {"temperatures": [20.0, 30.0], "scan": wave.WaveSpeed(*[np.zeros((3, 2))] * 6)},
+     "scan must be"),
+    ("failure", (AXON,), {"temperatures": [30.0, 20.0], "scan": wave.WaveSpeed(*[np.zeros((2, 2))] * 6)},
+     "strictly increasing"),
     ("eigenpair", (AXON, 0.0), {}, "speed"),
     ("start", (AXON, 18.7), {"amplitude": -1.0}, "amplitude"),
     ("rhs", (wave.WaveState(0.0, 0.0, 0.3, 2.0, 0.6), 18.7, AXON), {}, "state.m"),
