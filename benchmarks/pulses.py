@@ -49,12 +49,10 @@ def nested_speeds(temperature, base=250, levels=5):
     axon = at(temperature)
     mesh, x, speed, code = jax.jit(pulses._fast_guess, static_argnums=1)(axon, base)
     fixed = pulses._Fixed(axon, jnp.zeros(()), jnp.zeros(()))
-    config = pulses._Config("pulse", ("speed",), 20)
+    config = pulses._Config(*pulses._PINNED, 20)
     out_rows = []
     for _ in range(levels):
-        theta = speed[None]
-        anchor = pulses._anchored(x, theta, mesh, fixed, config)
-        out = pulses._solve_jit(x, theta, mesh, fixed, anchor, jnp.asarray(1e-13), config=config)
+        out = pulses._pinned(axon, mesh, x, speed, jnp.asarray(1e-13), 20)
         out_rows.append((mesh.shape[0] - 1, float(out.theta[0]), int(out.result)))
         slope = pulses._slopes_jit(out.x, out.theta, mesh, fixed, config=config)
         finer = jnp.sort(jnp.concatenate([mesh, 0.5 * (mesh[1:] + mesh[:-1])]))

@@ -224,19 +224,19 @@ def _newton(x0, theta0, mesh, fixed, anchor, tol, config: _Config) -> bvp.Newton
 @partial(jax.custom_jvp, nondiff_argnums=(6,))
 def _solve(x0, theta0, mesh, fixed, anchor, tol, config: _Config) -> bvp.NewtonResult:
     """Newton's solution, differentiable in ``fixed`` (the axon's parameters, and the speed
-    or period where fixed) by the implicit function theorem: J (dx, dθ) = -∂F/∂p dp, one more
-    structured solve.  The guess, mesh and reference get no derivative: it is the derivative
-    of the discrete solution on its mesh."""
+    or period where fixed) and in the anchor (a pinned parameter's value) by the implicit
+    function theorem: J (dx, dθ) = -∂F/∂p dp, one more structured solve.  The guess and mesh
+    get no derivative: it is the derivative of the discrete solution on its mesh."""
     return _newton(x0, theta0, mesh, fixed, anchor, tol, config)
 
 
 @_solve.defjvp
 def _solve_jvp(config, primals, tangents):
     x0, theta0, mesh, fixed, anchor, tol = primals
-    fixed_dot = tangents[3]
+    fixed_dot, anchor_dot = tangents[3], tangents[4]
     out = _solve(x0, theta0, mesh, fixed, anchor, tol, config)
     x, theta = jax.lax.stop_gradient((out.x, out.theta))
-    _, df = jax.jvp(lambda p: _residual(x, theta, mesh, p, anchor, config), (fixed,), (fixed_dot,))
+    _, df = jax.jvp(lambda p, a: _residual(x, theta, mesh, p, a, config), (fixed, anchor), (fixed_dot, anchor_dot))
     system = _linearised(x, theta, mesh, fixed, anchor, config)[1]
     dx, dtheta = bvp.solve_bordered_traced(_with_rhs(system, tuple(-part for part in df)))
     float0 = lambda a: np.zeros(np.shape(a), dtype=jax.dtypes.float0)  # noqa: E731
@@ -368,7 +368,6 @@ class Pulse(NamedTuple):
 #: Step (ms at 18.5 °C, in ζ) of the shooting trajectory the fast pulse's guess is made of.
 _GUESS_STEP = 0.002
 _GUESS_SEARCH = wave._Search("rk4", 1, 200)
-_PULSE_CONFIG = ("pulse", ("speed",))
 
 
 def _clamped_slope(y, params):
@@ -436,35 +435,37 @@ def _pulse_result(mesh, out: bvp.NewtonResult, axon, code) -> Pulse:
                  nan(width), out.residual, out.iterations, result)
 
 
-def _anchored(x, theta, mesh, fixed, config: _Config):
-    """An anchor with the phase fixed against ``x`` itself (no arclength row)."""
-    slope = _slopes(x, theta, mesh, fixed, config)
-    return _Anchor(x, slope[:, :5], x, theta, jnp.zeros_like(x), jnp.zeros_like(theta))
+#: The system of every pulse solve: the continuation's in (speed, temperature).
+_PINNED = ("pulse", ("speed", "temperature"))
 
 
-def _solve_from(axon: Axon, mesh, x0, speed0, code, tol, max_iterations: int) -> tuple:
-    """(Newton's result, the :class:`Pulse`): the pulse at ``axon`` solved from the guess ``x0``
-    (on ``mesh``, ζ) and ``speed0`` (m/s), its phase fixed against the guess; ``code`` is the
-    guess's result.  The guess is a constant: derivatives are the solution's implicit ones."""
-    config = _Config(*_PULSE_CONFIG, max_iterations)
-    mesh, x0, theta0 = jax.lax.stop_gradient((mesh, x0, jnp.reshape(speed0, (1,))))
+def _pinned(axon: Axon, mesh, x0, speed0, tol, max_iterations: int) -> bvp.NewtonResult:
+    """Newton for the pulse at ``axon`` from the guess ``x0`` (on ``mesh``, ζ) and ``speed0``
+    (m/s), on the continuation's system in (speed, temperature) with its arclength row pinning
+    the temperature to the axon's (θ_T - T = 0) and the phase fixed against the guess: the
+    fast pulse, the branch's first point, the slow pulse's polish and every continuation step
+    run one compiled corrector per mesh size and Newton cap.  The guess is a constant: the
+    derivatives (the temperature's through the pin) are the solution's implicit ones."""
+    config = _Config(*_PINNED, max_iterations)
+    mesh, x0, speed0 = jax.lax.stop_gradient((mesh, x0, jnp.asarray(speed0, float)))
+    temperature = jnp.asarray(axon.membrane.temperature, float)
     fixed = _Fixed(axon, jnp.zeros(()), jnp.zeros(()))
-    anchor = jax.lax.stop_gradient(_anchored(x0, theta0, mesh, fixed, config))
-    out = _solve(x0, theta0, mesh, fixed, anchor, tol, config)
-    return out, _pulse_result(mesh, out, axon, code)
+    guess = jnp.stack([speed0, jax.lax.stop_gradient(temperature)])
+    slope = _slopes_jit(x0, guess, mesh, jax.lax.stop_gradient(fixed), config=config)[:, :5]
+    anchor = _Anchor(x0[:, :5], slope, x0, jnp.stack([speed0, temperature]), jnp.zeros_like(x0),
+                     jnp.asarray([0.0, 1.0], x0.dtype))
+    return _solve_jit(x0, guess, mesh, fixed, anchor, tol, config=config)
 
 
-#: One compiled solve per mesh size and Newton cap: the fast pulse, the branch's first point
-#: and both solves of the slow pulse's polish share it.
-_solve_from_jit = _jit_with_options(_solve_from, FAST_COMPILE_OPTIONS, static_argnames=("max_iterations",))
 _fast_guess_jit = jax.jit(_fast_guess, static_argnames=("n_intervals",))
+_pulse_result_jit = jax.jit(_pulse_result)
 
 
 def _fast_pulse(axon: Axon, tol, n_intervals: int, max_iterations: int) -> Pulse:
-    """The fast pulse: the shooting guess, then the solve (two programs when called eagerly,
+    """The fast pulse: the shooting guess, then the solve (a few programs when called eagerly,
     one when traced)."""
     mesh, x0, speed, code = _fast_guess_jit(jax.lax.stop_gradient(axon), n_intervals=n_intervals)
-    return _solve_from_jit(axon, mesh, x0, speed, code, tol, max_iterations=max_iterations)[1]
+    return _pulse_result_jit(mesh, _pinned(axon, mesh, x0, speed, tol, max_iterations), axon, code)
 
 
 def _check_one_axon(axon, name="solve_pulse") -> Axon:
@@ -740,8 +741,9 @@ def _branch(cont: _Continuation, points, iterations, fold, code) -> PulseBranch:
 
 
 def _remeshed(axon: Axon, mesh, x, theta, n_intervals: int):
-    """(mesh equidistributed on the pulse ``x`` (on ``mesh``), ``x`` interpolated onto it)."""
-    config = _Config(*_PULSE_CONFIG, 1)
+    """(mesh equidistributed on the pulse ``x`` (on ``mesh``, with ``theta`` = (speed,
+    temperature)), ``x`` interpolated onto it)."""
+    config = _Config(*_PINNED, 1)
     slope = _slopes(x, theta, mesh, _Fixed(axon, jnp.zeros(()), jnp.zeros(())), config)
     new_mesh = _equidistribute(mesh, slope[:, 0], n_intervals)
     return new_mesh, _hermite(mesh, x, slope, new_mesh)
@@ -754,10 +756,10 @@ def _polish(axon: Axon, mesh, x0, speed0, tol, n_intervals: int, max_iterations:
     """Solve for the pulse at ``axon`` from a guess on ``mesh`` (ζ), then again on a mesh
     equidistributed on that solution: the accurate pulse, whatever mesh the guess came on."""
     constant = jax.lax.stop_gradient(axon)  # the first solve and the remesh only make the guess
-    first, _ = _solve_from_jit(constant, mesh, x0, jnp.asarray(speed0, float),
-                               jnp.asarray(results.SUCCESSFUL, jnp.int32), tol, max_iterations=max_iterations)
+    first = _pinned(constant, mesh, x0, speed0, tol, max_iterations)
     new_mesh, x1 = _remeshed_jit(constant, mesh, first.x, first.theta, n_intervals=n_intervals)
-    return _solve_from_jit(axon, new_mesh, x1, first.theta[0], first.result, tol, max_iterations=max_iterations)[1]
+    return _pulse_result_jit(new_mesh, _pinned(axon, new_mesh, x1, first.theta[0], tol, max_iterations), axon,
+                             first.result)
 
 
 def _slow_side_ends(branch: PulseBranch, target: float):

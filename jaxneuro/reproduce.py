@@ -40,6 +40,11 @@ def notebook_figure2_run() -> cable.CableSolution:
     return cable.simulate_cable(axon, grid, stimulus, tuned=ONE_OFF)
 
 
+#: What the Cooley–Dodge run records wherever it runs: the wave section starts its shooting
+#: from the gates, and one record makes one compiled program for both sections.
+COOLEY_DODGE_RECORD = Record(gates=True)
+
+
 class CooleyDodge(NamedTuple):
     solution: cable.CableSolution
     velocity: float  # m/s, 2–3 cm, interpolated peak times
@@ -55,7 +60,7 @@ def cooley_dodge(beta_m_exponent: float = membrane.BETA_M_EXPONENT_NOTEBOOK) -> 
     grid = cable.cooley_dodge_grid()
     stimulus = cable.cooley_dodge_stimulus()
     start = time.perf_counter()
-    sol = cable.simulate_cable(axon, grid, stimulus, tuned=ONE_OFF)
+    sol = cable.simulate_cable(axon, grid, stimulus, record=COOLEY_DODGE_RECORD, tuned=ONE_OFF)
     wall = time.perf_counter() - start
     peak = np.asarray(sol.peak_v)
     beyond = np.asarray(sol.x) >= 10_000.0
@@ -146,7 +151,7 @@ def notebook_wave() -> NotebookWave:
     axon = cable.cooley_dodge_axon()
     options = NOTEBOOK_WAVE_OPTIONS
     grid = cable.cooley_dodge_grid()
-    sol = cable.simulate_cable(axon, grid, cable.cooley_dodge_stimulus(), record=Record(gates=True), tuned=ONE_OFF)
+    sol = cable.simulate_cable(axon, grid, cable.cooley_dodge_stimulus(), record=COOLEY_DODGE_RECORD, tuned=ONE_OFF)
     start = wave.start_from_cable(sol.v, *sol.gates, grid.dt)
     ours = wave.find_wave_speed(axon, start, **options)
     nb = notebook_reference.simulate(duration=1.003)
@@ -175,18 +180,21 @@ class CableVersusWave(NamedTuple):
 WINDOWS = ((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000))
 
 
-def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS, grid: Grid = None):
+def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS, grid: Grid = None,
+                      coarsest: Optional[cable.CableSolution] = None):
     """The cable's Richardson-extrapolated velocity (3 grids from dx 250 µm, dt 1 µs) in windows
     ever farther from the stimulus, against the travelling-wave speed for the same parameters.
     ``grid`` (the coarsest) replaces the one of ``length`` µm, e.g. Cooley & Dodge's 7 cm, whose
-    programs the convergence study of the cable section compiles too."""
+    programs the convergence study of the cable section compiles too; ``coarsest`` is the run on
+    it with Cooley & Dodge's stimulus and this β_m when it is already done."""
     from . import wave
 
     axon = cable.cooley_dodge_axon(beta_m_exponent)
     speed = float(wave.find_wave_speed(axon, dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
     if grid is None:
         grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
-    converged = cable.converged_velocities(axon, grid, cable.cooley_dodge_stimulus(), windows, tuned=ONE_OFF)
+    converged = cable.converged_velocities(axon, grid, cable.cooley_dodge_stimulus(), windows, coarsest=coarsest,
+                                           tuned=ONE_OFF)
     rows = [(x1, x2, cv.velocity, cv.error_estimate, cv.velocity / speed - 1.0)
             for (x1, x2), cv in zip(windows, converged)]
     return CableVersusWave(beta_m_exponent, speed, rows)
@@ -517,7 +525,9 @@ def _wave_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     # programs, loaded from the cache by whichever section comes second).
     grid, windows = (cable.cooley_dodge_grid(), WINDOWS[:2]) if quick else (None, WINDOWS)
     for k in choices:
-        cw = cable_versus_wave(k, windows=windows, grid=grid)
+        # Quick: the coarsest grid's run is the notebook wave's Cooley–Dodge run (notebook β_m).
+        coarsest = nw.jaxneuro_cable if quick and k == membrane.BETA_M_EXPONENT_NOTEBOOK else None
+        cw = cable_versus_wave(k, windows=windows, grid=grid, coarsest=coarsest)
         summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
         stage(f"β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable − wave (relative) by window: "
               + ", ".join(f"{x1 / 1e4:.0f}–{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows), detail=True)
@@ -763,8 +773,19 @@ def _run_section(name: str, quick: bool, levels: int, fmt: str, begin: float, lo
     return out.summary, out.rows, figures, wall
 
 
+#: XLA flags of the parallel workers: :data:`jaxneuro.sweep.FAST_COMPILE_OPTIONS` for every
+#: program.  Most of a first run is compiling programs that run once or a few times; XLA:CPU's
+#: older fusion code generator compiles them 25-40 % faster and runs them up to ~25 % slower.
+WORKER_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
+
+
 def _worker_start(cache_dir) -> None:
-    """A parallel worker: the parent's compilation cache, if it has one."""
+    """A parallel worker (a fresh process: JAX has not started its backend): XLA's flags
+    :data:`WORKER_XLA_FLAGS` after the user's own, and the parent's compilation cache, if it
+    has one."""
+    import os
+
+    os.environ["XLA_FLAGS"] = " ".join(filter(None, (WORKER_XLA_FLAGS, os.environ.get("XLA_FLAGS"))))
     if cache_dir:
         from . import compilation_cache
 

@@ -49,12 +49,10 @@ def test_speed_converges_at_fourth_order():
     mesh, x, speed, code = jax.jit(pulses._fast_guess, static_argnums=1)(axon, 150)
     assert int(code) == results.SUCCESSFUL
     fixed = pulses._Fixed(axon, jnp.zeros(()), jnp.zeros(()))
-    config = pulses._Config("pulse", ("speed",), 20)
+    config = pulses._Config(*pulses._PINNED, 20)
     speeds = []
     for _ in range(4):
-        theta = speed[None]
-        anchor = pulses._anchored(x, theta, mesh, fixed, config)
-        out = pulses._solve_jit(x, theta, mesh, fixed, anchor, jnp.asarray(1e-13), config=config)
+        out = pulses._pinned(axon, mesh, x, speed, jnp.asarray(1e-13), 20)
         assert int(out.result) == results.SUCCESSFUL
         speeds.append(float(out.theta[0]))
         slope = pulses._slopes_jit(out.x, out.theta, mesh, fixed, config=config)
