@@ -181,16 +181,19 @@ WINDOWS = ((20_000, 30_000), (40_000, 50_000), (60_000, 70_000), (80_000, 90_000
 
 
 def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows=WINDOWS, grid: Grid = None,
-                      coarsest: Optional[cable.CableSolution] = None):
+                      coarsest: Optional[cable.CableSolution] = None, wave_speed: Optional[float] = None):
     """The cable's Richardson-extrapolated velocity (3 grids from dx 250 µm, dt 1 µs) in windows
     ever farther from the stimulus, against the travelling-wave speed for the same parameters.
     ``grid`` (the coarsest) replaces the one of ``length`` µm, e.g. Cooley & Dodge's 7 cm, whose
     programs the convergence study of the cable section compiles too; ``coarsest`` is the run on
-    it with Cooley & Dodge's stimulus and this β_m when it is already done."""
+    it with Cooley & Dodge's stimulus and this β_m, and ``wave_speed`` (m/s) the wave's speed
+    (RK4, dt 0.25 µs, from rest), when they are already computed."""
     from . import wave
 
     axon = cable.cooley_dodge_axon(beta_m_exponent)
-    speed = float(wave.find_wave_speed(axon, dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
+    speed = wave_speed
+    if speed is None:
+        speed = float(wave.find_wave_speed(axon, dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
     if grid is None:
         grid = Grid(length=length, dx=250.0, dt=0.001, t_stop=length / 18.0e3 + 1.0)
     converged = cable.converged_velocities(axon, grid, cable.cooley_dodge_stimulus(), windows, coarsest=coarsest,
@@ -527,7 +530,9 @@ def _wave_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     for k in choices:
         # Quick: the coarsest grid's run is the notebook wave's Cooley–Dodge run (notebook β_m).
         coarsest = nw.jaxneuro_cable if quick and k == membrane.BETA_M_EXPONENT_NOTEBOOK else None
-        cw = cable_versus_wave(k, windows=windows, grid=grid, coarsest=coarsest)
+        # The convergence study's last speed is this wave's (notebook β_m, dt 0.25 µs, t_stop 20 ms).
+        speed = convergence[-1][1] if k == membrane.BETA_M_EXPONENT_NOTEBOOK and steps[-1] == 2.5e-4 else None
+        cw = cable_versus_wave(k, windows=windows, grid=grid, coarsest=coarsest, wave_speed=speed)
         summary["travelling_wave"]["cable_versus_wave"][f"beta_m_{k:.6f}"] = cw._asdict()
         stage(f"β_m {k:.6f}: wave {cw.wave_speed:.9f} m/s; cable − wave (relative) by window: "
               + ", ".join(f"{x1 / 1e4:.0f}–{x2 / 1e4:.0f} cm {d:+.2e}" for x1, x2, _, _, d in cw.windows), detail=True)
