@@ -572,7 +572,7 @@ def _pulses_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     from . import plotting
 
     stage("pulses as boundary-value problems: continuation from 6.3 °C through the fold and back")
-    bp = pulse_branch(*((2.0, 8.0) if quick else (1.0, 4.0)))
+    bp = pulse_branch(*((4.0, 16.0) if quick else (1.0, 4.0)))  # quick: ~35 points (Newton takes 4 steps: ds stays)
     summary = {"pulses": {
         "fold_temperature_degC": bp.branch.fold_value, "fold_speed_m_per_s": bp.branch.fold_speed,
         "temperature_degC": bp.branch.values, "speed_m_per_s": bp.branch.speed, "fast": bp.branch.fast,
@@ -786,8 +786,8 @@ WORKER_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
 
 def _worker_start(cache_dir) -> None:
     """A parallel worker (a fresh process: JAX has not started its backend): XLA's flags
-    :data:`WORKER_XLA_FLAGS` after the user's own, and the parent's compilation cache, if it
-    has one."""
+    :data:`WORKER_XLA_FLAGS`, then the user's own ``XLA_FLAGS`` (which win), and the parent's
+    compilation cache, if it has one."""
     import os
 
     os.environ["XLA_FLAGS"] = " ".join(filter(None, (WORKER_XLA_FLAGS, os.environ.get("XLA_FLAGS"))))
@@ -809,7 +809,8 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS, *,
 
     The sections are independent: with ``workers`` > 1 they run in that many processes at once
     (most of a first run is XLA compiling, one core per program), each with this process's
-    compilation cache; their progress lines then go to standard output as they come.
+    compilation cache and XLA's flags :data:`WORKER_XLA_FLAGS` (faster compiling); their
+    progress lines then go to standard output as they come.
 
     Args:
         out_dir: a new or empty folder, or one jaxneuro wrote before.

@@ -110,3 +110,14 @@ def check_report_renders_in_headless_chromium(quick, tmp_path):
 
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert pixels.std() > 0.05  # text, a table and figures, not a blank page
+
+
+def test_workers_compile_with_the_fast_compile_flag_and_keep_the_users(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    reproduce._worker_start(None)
+    import os
+
+    assert os.environ["XLA_FLAGS"] == f"{reproduce.WORKER_XLA_FLAGS} --xla_dump_to=/tmp/x"  # the user's last: they win
+    monkeypatch.delenv("XLA_FLAGS")
+    reproduce._worker_start(None)
+    assert os.environ["XLA_FLAGS"] == reproduce.WORKER_XLA_FLAGS
