@@ -343,8 +343,10 @@ TUNED_CPU_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True, "xla_cp
 #: 45 -> 40 ms; the Cooley–Dodge cable 2.3 -> 1.2 s, but running 32 -> 35 ms, and 50 ms with
 #: :data:`TUNED_CPU_OPTIONS` added).  Used by the boundary-value solves of ``pulses`` and by
 #: cable runs asked for with ``simulate_cable(tuned="compile")`` (``reproduce``'s one-off runs).
-#: Not for the shooting search (17 % slower) or the population's scans (~25 % slower).  Other
-#: backends ignore the option (benchmarks/NOTES.md).
+#: Not the library's default for the shooting search (17 % slower) or the population's scans
+#: (~25 % slower); ``reproduce``'s parallel workers, which run most programs once, compile
+#: everything with it (``reproduce.WORKER_XLA_FLAGS``).  Other backends ignore the option
+#: (benchmarks/NOTES.md).
 FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
