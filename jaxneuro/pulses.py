@@ -382,23 +382,34 @@ def _clamped_field(y, params):
     return jnp.stack([_clamped_slope(y, params), jnp.zeros_like(y[1]), *g])
 
 
+def _guess_numeric(axon: Axon):
+    """The shooting's options for the guess: one step in ζ everywhere (the search's roots
+    depend on the step: the recorded pair must be shot with the same one), and trajectories of
+    40 ms at 18.5 °C, scaled like the rates.  Built as :func:`jaxneuro.wave.find_wave_speed`
+    builds them, so that the search is its compiled search from rest."""
+    phi = _phi(axon.membrane.temperature, axon.membrane)
+    return wave._options(branch="fast", dt=_GUESS_STEP / phi, t_stop=40.0 / phi, solver="rk4", amplitude=_AMPLITUDE,
+                         rtol=1e-13, sections=1, max_iterations=_GUESS_SEARCH.max_iterations)[0]
+
+
 def _fast_guess(axon: Axon, n_intervals: int):
     """(mesh in ζ, x on it, speed, shooting code): the shooting pulse, from rest along its
     unstable eigenvector before z = 0 and as shot after it, up to where the trajectories from
     the two ends of the final bracket part (rest beyond); mesh equidistributed on it."""
+    return _guess_from(axon, wave._search(axon, None, _guess_numeric(axon), _GUESS_SEARCH), n_intervals)
+
+
+def _guess_from(axon: Axon, found, n_intervals: int):
+    """:func:`_fast_guess` from the search's result ``found``."""
     params = axon.membrane
     phi = _phi(params.temperature, params)
-    # One step in ζ everywhere (the search's roots depend on the step: the recorded pair must
-    # be shot with the same one), and trajectories of 40 ms at 18.5 °C, scaled like the rates.
     dt = _GUESS_STEP / phi
-    numeric = wave._Numeric(dt, 40.0 / phi, jnp.asarray(_AMPLITUDE), jnp.asarray(1e-13), jnp.asarray(0))
-    found = wave._search(axon, None, numeric, _GUESS_SEARCH)
     n_record = int(round(_AFTER / _GUESS_STEP))
     # The trajectories from the two ends of the final bracket leave the pulse on opposite
     # sides: their mean is the pulse until they are 1 mV apart (rest beyond).
     lin = wave._linearise(axon)
     gains = wave._gain(found.bracket, lin.diffusion)
-    starts = jax.vmap(lambda g: wave._manifold_flat(lin, g, numeric.amplitude)[0])(gains)
+    starts = jax.vmap(lambda g: wave._manifold_flat(lin, g, _AMPLITUDE)[0])(gains)
     z_after, pair_ys = jax.vmap(lambda y0, g: wave._record(params, y0, g, dt,
                                                              wave._Record("rk4", n_record, 1)))(starts, gains)
     z_after = z_after[0]
@@ -457,14 +468,17 @@ def _pinned(axon: Axon, mesh, x0, speed0, tol, max_iterations: int) -> bvp.Newto
     return _solve_jit(x0, guess, mesh, fixed, anchor, tol, config=config)
 
 
-_fast_guess_jit = jax.jit(_fast_guess, static_argnames=("n_intervals",))
+_guess_from_jit = jax.jit(_guess_from, static_argnames=("n_intervals",))
 _pulse_result_jit = jax.jit(_pulse_result)
 
 
 def _fast_pulse(axon: Axon, tol, n_intervals: int, max_iterations: int) -> Pulse:
-    """The fast pulse: the shooting guess, then the solve (a few programs when called eagerly,
+    """The fast pulse: the shooting (:func:`jaxneuro.wave.find_wave_speed`'s compiled search
+    from rest), the guess made from it, then the solve (a few programs when called eagerly,
     one when traced)."""
-    mesh, x0, speed, code = _fast_guess_jit(jax.lax.stop_gradient(axon), n_intervals=n_intervals)
+    constant = jax.lax.stop_gradient(axon)
+    found = wave._search_one(constant, None, _guess_numeric(constant), config=_GUESS_SEARCH)
+    mesh, x0, speed, code = _guess_from_jit(constant, found, n_intervals=n_intervals)
     return _pulse_result_jit(mesh, _pinned(axon, mesh, x0, speed, tol, max_iterations), axon, code)
 
 
