@@ -176,27 +176,26 @@ class NewtonResult(NamedTuple):
 
 def newton(assemble: Callable, residual_norm: Callable, x0: Array, theta0: Array, *, tol: float,
            max_iterations: int) -> NewtonResult:
-    """Newton's method for F(x, theta) = 0, where ``assemble(x, theta)`` returns
-    ``(Bordered system with the Jacobian and rhs = -F, max-norm of F)`` and
-    ``residual_norm(x, theta)`` the max-norm of F alone (for the returned point).
+    """Newton's method for F(x, theta) = 0, where ``assemble(x, theta)`` returns the
+    :class:`Bordered` system with the Jacobian and rhs = -F, and ``residual_norm(x, theta)``
+    the max-norm of F (at the returned point).
 
     Stops when the correction's max-norm is below ``tol`` times (1 + the iterate's), after at
     least one step.  Codes: ``SUCCESSFUL``, ``MAX_ITERATIONS``, ``DIVERGED`` (non-finite)."""
 
     def cond(state):
-        x, theta, k, step, _ = state
+        x, theta, k, step = state
         scale = 1.0 + jnp.maximum(jnp.max(jnp.abs(x)), jnp.max(jnp.abs(theta)))
         return (k < max_iterations) & ~(step <= tol * scale)
 
     def body(state):
-        x, theta, k, _, _ = state
-        system, norm = assemble(x, theta)
-        dx, dtheta = solve_bordered_traced(system)
+        x, theta, k, _ = state
+        dx, dtheta = solve_bordered_traced(assemble(x, theta))
         step = jnp.maximum(jnp.max(jnp.abs(dx)), jnp.max(jnp.abs(dtheta)))
-        return x + dx, theta + dtheta, k + 1, step, norm
+        return x + dx, theta + dtheta, k + 1, step
 
-    init = (x0, theta0, jnp.asarray(0), jnp.asarray(jnp.inf, x0.dtype), jnp.asarray(jnp.inf, x0.dtype))
-    x, theta, k, step, _ = jax.lax.while_loop(cond, body, init)
+    init = (x0, theta0, jnp.asarray(0), jnp.asarray(jnp.inf, x0.dtype))
+    x, theta, k, step = jax.lax.while_loop(cond, body, init)
     residual = residual_norm(x, theta)
     finite = jnp.isfinite(step) & jnp.all(jnp.isfinite(x)) & jnp.isfinite(residual)
     scale = 1.0 + jnp.maximum(jnp.max(jnp.abs(x)), jnp.max(jnp.abs(theta)))

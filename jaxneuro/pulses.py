@@ -10,7 +10,9 @@ what they are, orbits homoclinic to rest of the travelling-wave system (z = t - 
 on a truncated interval [z_0, z_N] with Beyn's projection boundary conditions: at the left
 end the state lies on the unstable eigendirection of rest (4 conditions), at the right end it
 has no component along it (1 condition); an integral phase condition fixes the translation and
-the speed u is the extra unknown.  The systems for wave trains (periodic travelling waves:
+the speed u is the extra unknown.  Every solve is the continuation's system in (u, T): a
+single pulse pins T with the arclength row, so that one compiled corrector serves the fast
+pulse, the slow pulse and the continuation in temperature.  The systems for wave trains (periodic travelling waves:
 periodic boundary conditions on a period P, ms in z) are set up here too, for the dispersion
 curve still to come.  The collocation, the structured Newton
 solver and the linear algebra are :mod:`jaxneuro.bvp`'s.
@@ -212,8 +214,7 @@ def _max_norm(parts):
 
 def _newton(x0, theta0, mesh, fixed, anchor, tol, config: _Config) -> bvp.NewtonResult:
     def assemble(x, theta):
-        f, system = _linearised(x, theta, mesh, fixed, anchor, config)
-        return system, _max_norm(f)
+        return _linearised(x, theta, mesh, fixed, anchor, config)[1]
 
     def residual_norm(x, theta):
         return _max_norm(_residual(x, theta, mesh, fixed, anchor, config))
@@ -454,9 +455,10 @@ def _pinned(axon: Axon, mesh, x0, speed0, tol, max_iterations: int) -> bvp.Newto
     """Newton for the pulse at ``axon`` from the guess ``x0`` (on ``mesh``, ζ) and ``speed0``
     (m/s), on the continuation's system in (speed, temperature) with its arclength row pinning
     the temperature to the axon's (θ_T - T = 0) and the phase fixed against the guess: the
-    fast pulse, the branch's first point, the slow pulse's polish and every continuation step
-    run one compiled corrector per mesh size and Newton cap.  The guess is a constant: the
-    derivatives (the temperature's through the pin) are the solution's implicit ones."""
+    fast pulse, the branch's first point, the slow pulse's polish and every step of a
+    continuation in temperature run one compiled corrector per mesh size and Newton cap.  The
+    guess is a constant: the derivatives (the temperature's through the pin) are the
+    solution's implicit ones."""
     config = _Config(*_PINNED, max_iterations)
     mesh, x0, speed0 = jax.lax.stop_gradient((mesh, x0, jnp.asarray(speed0, float)))
     temperature = jnp.asarray(axon.membrane.temperature, float)
@@ -808,8 +810,9 @@ def slow_pulse(axon: Axon = Axon(), *, start: float = 6.3, n_intervals: int = 20
     axon's temperature; the point there is solved with the temperature fixed, then again on a
     mesh equidistributed on it (n_intervals).  Not the shooting's second root
     (:func:`jaxneuro.wave.find_wave_speed` with ``branch="train_front"``, 5.5445 m/s at 18.5 °C
-    against this pulse's 5.6268 m/s), whose trajectory leaves rest and settles on a wave train.  A host-side driver (one compiled corrector, one compiled
-    final solve).
+    against this pulse's 5.6268 m/s), whose trajectory leaves rest and settles on a wave train.
+    A host-side driver: the continuation's compiled corrector makes the final solves too (the
+    temperature pinned), and a small program moves the guess onto the new mesh.
 
     Args:
         axon: one axon; its temperature (°C) is where the slow pulse is wanted.

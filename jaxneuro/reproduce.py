@@ -41,7 +41,8 @@ def notebook_figure2_run() -> cable.CableSolution:
 
 
 #: What the Cooley–Dodge run records wherever it runs: the wave section starts its shooting
-#: from the gates, and one record makes one compiled program for both sections.
+#: from the gates, and one record makes one compiled program for both sections (the gates'
+#: histories take ~34 MB per run).
 COOLEY_DODGE_RECORD = Record(gates=True)
 
 
@@ -220,15 +221,20 @@ def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.00
     front at every ``front_every``-th temperature, NaN between), and the temperature above which
     no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m).
 
-    One temperature per call: on a CPU a vmapped search runs no faster than a loop, and every
-    call, the propagation failure's scan and train front included, runs the one compiled search
-    from rest that :func:`wave_speed_convergence` compiles too."""
+    On a CPU one temperature per call: a vmapped search runs no faster than a loop there, and
+    every call, the propagation failure's scan and train front included, runs the one compiled
+    search from rest that :func:`wave_speed_convergence` compiles too.  Elsewhere (a GPU) one
+    vmapped call per curve."""
     from . import wave
 
     axon = cable.cooley_dodge_axon()
     temperatures = np.linspace(6.3, 36.0, points)
 
     def each(values, **options):  # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
+        if jax.default_backend() != "cpu":
+            found = wave.find_wave_speed(wave._with_temperature(axon, jnp.asarray(values)), t_record=0.0,
+                                         throw=False, **options)
+            return jax.tree.map(np.asarray, found)
         found = [wave.find_wave_speed(wave._with_temperature(axon, float(t)), t_record=0.0, throw=False, **options)
                  for t in values]
         return jax.tree.map(lambda *leaves: np.stack(leaves), *found)

@@ -443,7 +443,9 @@ def _record_many(params, y0, gain, dt, config: _Record):
 
 def _recorded(params, found: _Found, dt, config: _Record, record: Callable) -> tuple:
     """(z, states) of the pulse at the speed found, by ``record`` (one or many); with no step
-    to take (t_record 0) the start alone (NaN where the search failed), with no program of its own."""
+    to take (t_record 0) the start alone (NaN where the search failed), with no program of its
+    own.  (``record`` would also mask a start beyond the limits of V; such a start runs away
+    at every speed, so the search has failed there and the start is NaN already.)"""
     if config.n_steps == 0:
         z = jnp.zeros(found.start.shape[:-1] + (1,), found.start.dtype)
         return z, found.start[..., None, :]
@@ -1131,7 +1133,7 @@ def propagation_failure(
 ) -> PropagationFailure:
     """Locate the temperature (°C) above which no pulse propagates, to ``atol`` °C.
 
-    A scan over ``temperatures`` (one vmapped search) brackets the temperature where the fast
+    A scan over ``temperatures`` (one vmapped search, or ``scan``) brackets the temperature where the fast
     pulse disappears; the slow and fast speeds at the last temperature with a pulse give the
     centre of the interval of speeds between them.  Bisection on temperature then asks, at
     each step, whether any speed on a fine grid around that centre (±25 %, 96 points, 0.5 %
@@ -1143,14 +1145,17 @@ def propagation_failure(
 
     Args:
         axon: one axon (no batch leaves); its temperature is replaced.
-        temperatures: the scan (°C, at least 2, within the accepted range; sorted here).
+        temperatures: the scan (°C, at least 2, within the accepted range; sorted here, or
+            strictly increasing already when ``scan`` is given).
         atol: width (°C) of the final temperature bracket.
         dt, t_stop, solver, amplitude: as in :func:`find_wave_speed`.
         throw: raise :class:`jaxneuro.results.NumericalError` on a failure; ``False`` returns
             NaN with the code.
-        scan: the fast branch's :func:`find_wave_speed` at ``temperatures`` (in the same order,
-            with these ``dt``, ``t_stop``, ``solver`` and ``amplitude``) when it is already done:
-            it replaces the scan, and no vmapped search is compiled.
+        scan: the fast branch's :func:`find_wave_speed` for this axon at ``temperatures`` (in
+            the same order, with these ``dt``, ``t_stop``, ``solver`` and ``amplitude``; any
+            ``rtol`` at most the scan's own 1e-4) when it is already done: it replaces the scan,
+            and no vmapped search is compiled.  Only its ``bracket`` and ``result`` are read;
+            which branch and axon it was made for cannot be checked.
 
     Returns:
         A :class:`PropagationFailure`.

@@ -147,6 +147,18 @@ def test_bad_input_is_refused_before_compiling(call, message):
         call()
 
 
+def test_value_and_jacobian_equals_jacfwd():
+    def fun(u, v, t):
+        return jnp.sin(u * v[:3]) * t[0], jnp.stack([jnp.sum(u**2) * t[1], jnp.prod(v) - t[0]])
+
+    args = (jnp.array([0.3, -1.2, 2.0]), jnp.array([1.5, 0.2, -0.7, 3.0]), jnp.array([0.9, -2.1]))
+    value, jacobians = bvp.value_and_jacobian(fun, *args)
+    expected_value, expected = fun(*args), jax.jacfwd(fun, argnums=(0, 1, 2))(*args)
+    for got, want in zip(jax.tree.leaves((value, jacobians)), jax.tree.leaves((expected_value, expected))):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+
+
 def test_bordered_solve_equals_a_dense_solve():
     rng = np.random.default_rng(3)
     n, d, p, s, g, q = 5, 4, 2, 1, 2, 1

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -121,3 +122,14 @@ def test_workers_compile_with_the_fast_compile_flag_and_keep_the_users(monkeypat
     monkeypatch.delenv("XLA_FLAGS")
     reproduce._worker_start(None)
     assert os.environ["XLA_FLAGS"] == reproduce.WORKER_XLA_FLAGS
+
+
+def test_the_workers_flags_reach_xla(tmp_path):
+    """The flags set in a worker take effect: nothing jaxneuro imports starts JAX's backend
+    first (XLA reads XLA_FLAGS once, when it starts).  Seen through a flag that leaves files."""
+    dump = tmp_path / "dump"
+    code = ("import os, jax; from jaxneuro import cli, reproduce; "
+            f"os.environ['XLA_FLAGS'] = '--xla_dump_to={dump}'; reproduce._worker_start(None); "
+            "jax.jit(lambda x: x + 1.0)(1.0).block_until_ready()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert any(dump.iterdir())

@@ -202,6 +202,10 @@ def test_propagation_failure_temperature():
     # The scan passed in (the search it runs itself: same options, rtol 1e-4) gives the same fold.
     batch = with_membrane(AXON, temperature=jnp.asarray(temperatures))
     scan = wave.find_wave_speed(batch, rtol=1e-4, t_record=0.0, throw=False)
+    # t_record = 0, batched: the start alone per member (NaN where no pulse), no recording program.
+    v0, found = np.asarray(scan.trajectory.v), np.asarray(scan.result) == results.SUCCESSFUL
+    assert scan.z.shape == (1,) and v0.shape == (temperatures.size, 1) and found.any() and not found.all()
+    assert np.all(np.abs(v0[found]) < 1e-3) and np.all(np.isnan(v0[~found]))
     again = wave.propagation_failure(AXON, temperatures=temperatures, atol=0.005, scan=scan)
     np.testing.assert_array_equal(np.asarray(again.bracket), np.asarray(failure.bracket))
 
