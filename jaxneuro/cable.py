@@ -524,8 +524,9 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
     lower, diagonal, upper = _implicit_matrix(r, grid)
     factor = None
     diagonals = (lower.at[0].set(0.0), diagonal, upper.at[-1].set(0.0))
-    if linear_solver != "lapack":
-        factor = tridiagonal.factor_traced(*diagonals, axis=0)
+    if linear_solver != "lapack":  # node-by-node substitution needs no doubling tables beyond the first
+        levels = None if resolve_linear_solver(linear_solver) == "doubling" else 1
+        factor = tridiagonal.factor_traced(*diagonals, axis=0, levels=levels)
     # A Neumann end's slope α enters Lees' right-hand side twice, as -r·α·dx (left; +r·β·dx on the
     # right): through the explicit half's false boundary and through the implicit half's.  In
     # the 2v - A v form of the explicit half used by lees_step, A has no such terms, so both
@@ -791,8 +792,8 @@ def _run(axon: Axon, grid: Grid, stimulus: Stimulus = Stimulus(), record: Record
     if continuing:  # a state from CableSolution.final: batch-first, to node-major
         to_nodes = lambda a: jnp.broadcast_to(jnp.moveaxis(a, -1, 0), (grid.n_nodes,) + batch)  # noqa: E731
         state0 = CableState(*(jax.tree.map(to_nodes, f) for f in state0[:4]), jnp.asarray(state0.t, _dtype(axon)))
-    else:
-        state0 = _PLAIN["start_state"](axon, grid, initial_v, batch)
+    else:  # the resting potential solved above, not a second time by start_state
+        state0 = _PLAIN["start_state"](axon, grid, v_rest[..., None] if initial_v is None else initial_v, batch)
     t0 = state0.t
     red = recorder_init(state0, record)
 
@@ -1056,7 +1057,7 @@ def simulate_cable(
     initial_v: Optional[ArrayLike] = None,
     initial_state: Optional[CableState] = None,
     linear_solver: str = "auto",
-    unroll: int = 2,
+    unroll: Optional[int] = None,
     checkpoint: int = 0,
     tuned: Union[bool, str] = True,
     dtype=None,
@@ -1085,7 +1086,9 @@ def simulate_cable(
             the fastest on the CPU), ``"doubling"`` (factored once, recursive-doubling
             substitution with no loop along the cable, meant for accelerators) or ``"lapack"``
             (``lax.linalg.tridiagonal_solve``, which refactors every step; for benchmarks).
-        unroll: ``lax.scan`` unroll factor of the time loop (2 measured fastest on the CPU).
+        unroll: ``lax.scan`` unroll factor of the time loop: default 2 (measured fastest on the
+            CPU), or 1 with ``tuned="compile"`` (the Cooley–Dodge program compiles in ~0.7
+            instead of ~1.1 s and runs ~25 % longer).
         checkpoint: levels of ``jax.checkpoint`` on the time loop, for reverse-mode gradients
             of long runs (no effect on the values or on forward mode): 0 stores every step's
             intermediates (fastest for short runs, memory ∝ steps × nodes × ~40 values);
@@ -1098,8 +1101,9 @@ def simulate_cable(
             ``jit``) compiles: ``True``, with :data:`TUNED_CPU_OPTIONS` (runs about 8 % faster
             than XLA's defaults); ``"compile"``, with
             :data:`jaxneuro.sweep.FAST_COMPILE_OPTIONS` (compiles in half the time; a single
-            Cooley–Dodge cable runs ~8 % slower, batches and long cables as fast: for one-off
-            runs); ``False``, XLA's defaults.  Results are the same.
+            Cooley–Dodge cable runs ~8 % slower, batches and long cables as fast; with the
+            time loop not unrolled by default: for one-off runs); ``False``, XLA's defaults.
+            Results are the same.
         throw: raise :class:`CableDivergenceError` if the run diverged (v non-finite or beyond
             ±:data:`DIVERGENCE_LIMIT` mV, e.g. a time step too long for the scheme's stability,
             or a resting potential that did not converge) when values are concrete; under ``jit``/
@@ -1132,11 +1136,13 @@ def simulate_cable(
     if jnp.dtype(dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
         raise ValueError(f"dtype must be float32 or float64 (None), got {dtype!r}")
     validation.check_choice("linear_solver", linear_solver, LINEAR_SOLVERS)
-    validation.check_integer("unroll", unroll, minimum=1)
     validation.check_integer("checkpoint", checkpoint, minimum=0)
     tuned = bool(tuned) if isinstance(tuned, (bool, np.bool_)) else tuned
     if not (isinstance(tuned, bool) or (isinstance(tuned, str) and tuned in TUNINGS)):
         raise ValueError(f"tuned must be one of {TUNINGS}, got {tuned!r}")
+    if unroll is None:
+        unroll = 1 if tuned == "compile" else 2
+    validation.check_integer("unroll", unroll, minimum=1)
     shape = validate_cable_input(axon, grid, stimulus, record or Record(), initial_v, initial_state)
     if record is None:
         small = grid.n_nodes * (grid.n_steps + 1) <= 2e7
@@ -1275,7 +1281,7 @@ def conduction_velocity(solution: CableSolution, x1: float, x2: float, measure: 
     _check_position(solution, x2, "x2")
     if results.is_concrete((x1, x2)) and not float(x1) < float(x2):
         raise ValueError(f"need x1 < x2, got x1 = {x1} µm, x2 = {x2} µm")
-    velocity, code = _window_velocities(solution, x1, x2, measure)  # one program (a few eagerly)
+    velocity, code = _window_velocities(_arrival_fields(solution), x1, x2, measure)  # one program (a few eagerly)
     if throw:
         results.raise_if_failed(code, f"velocity between x1 = {x1} and x2 = {x2} µm")
     return velocity
@@ -1287,8 +1293,15 @@ def _check_times(solution: CableSolution, measure: str) -> None:
         raise ValueError(f"the solution has no {measure} times: record them (Record.peaks / Record.threshold)")
 
 
-@partial(jax.jit, static_argnames=("measure",))
-def _window_velocities(solution: CableSolution, x1: Array, x2: Array, measure: str) -> tuple:
+def _arrival_fields(solution: CableSolution) -> CableSolution:
+    """The solution with only what the arrival times read (positions, peak and crossing times,
+    end time, result code): the recorded history would only multiply the programs compiled."""
+    final = CableState(None, None, None, None, solution.final.t)
+    return solution._replace(t=None, v=None, gates=None, probe_v=None, peak_v=None, final=final,
+                             diverged_at_step=None, diverged_at_node=None, v_rest=None)
+
+
+def _velocities(solution: CableSolution, x1: Array, x2: Array, measure: str) -> tuple:
     """Velocities (m/s) between ``x1[k]`` and ``x2[k]`` (µm) and their codes (the first
     failure of the run and the two arrivals): one program for all windows."""
     times = solution.peak_t if measure == "peak" else solution.crossing_t
@@ -1298,6 +1311,15 @@ def _window_velocities(solution: CableSolution, x1: Array, x2: Array, measure: s
     # Both wheres: a failed arrival's times may be equal or infinite, and its NaN must not reach
     # the derivatives of the others (0 · inf).
     return jnp.where(ok, (x2 - x1) / jnp.where(ok, t2 - t1, 1.0) * 1e-3, jnp.nan), code
+
+
+_window_velocities = jax.jit(_velocities, static_argnames=("measure",))
+
+
+@partial(jax.jit, static_argnames=("measure",))
+def _levels_velocities(solutions: tuple, x1: Array, x2: Array, measure: str) -> list:
+    """:func:`_velocities` of every grid of a convergence study in one program."""
+    return [_velocities(solution, x1, x2, measure) for solution in solutions]
 
 
 def richardson(values, order: int = 2) -> np.ndarray:
@@ -1437,7 +1459,7 @@ def converged_velocities(
                                           **options)
     solutions = [solutions[g] for g in grids]
     x1s, x2s = (jnp.asarray([w[i] for w in windows], float) for i in (0, 1))
-    measured = [_window_velocities(sol, x1s, x2s, measure) for sol in solutions]
+    measured = _levels_velocities(tuple(_arrival_fields(sol) for sol in solutions), x1s, x2s, measure)
     velocities, codes = np.array([np.asarray(v) for v, _ in measured]).T, np.array([np.asarray(c) for _, c in measured])
     if throw:  # grid by grid, coarsest first: its run, then its arrivals
         for g, sol, level_codes in zip(grids, solutions, codes):

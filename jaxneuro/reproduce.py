@@ -215,11 +215,13 @@ class SpeedTemperature(NamedTuple):
     train_front_temperatures: np.ndarray = None  # °C (default: temperatures)
 
 
-def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.005) -> SpeedTemperature:
+def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.005, dt: float = 1e-3
+                      ) -> SpeedTemperature:
     """The fast pulse's speed and the shooting's second root (a front from rest onto a wave
     train, not a pulse: see :mod:`jaxneuro.pulses` for the slow pulse) from 6.3 to 36 °C (the
     front at every ``front_every``-th temperature, NaN between), and the temperature above which
-    no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m).
+    no pulse propagates to ``atol`` °C (Cooley–Dodge axon, notebook β_m), all shot with RK4
+    steps of ``dt`` ms (2e-3 changes the speeds by ~2e-8 relative and halves the work).
 
     On a CPU one temperature per call: a vmapped search runs no faster than a loop there, and
     every call, the propagation failure's scan and train front included, runs the one compiled
@@ -231,6 +233,7 @@ def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.00
     temperatures = np.linspace(6.3, 36.0, points)
 
     def each(values, **options):  # No pulse above the fold (~33.7 °C): NaN with its code there, not an error.
+        options["dt"] = dt
         if jax.default_backend() != "cpu":
             found = wave.find_wave_speed(wave._with_temperature(axon, jnp.asarray(values)), t_record=0.0,
                                          throw=False, **options)
@@ -244,7 +247,7 @@ def speed_temperature(points: int = 24, front_every: int = 2, atol: float = 0.00
     # The train front at low temperature takes long to run away either side of its speed.
     some_front = each(temperatures[::front_every], branch="train_front", t_stop=120.0)
     wall = time.perf_counter() - start
-    failure = wave.propagation_failure(axon, temperatures, atol=atol, scan=fast)
+    failure = wave.propagation_failure(axon, temperatures, atol=atol, dt=dt, scan=fast)
     return SpeedTemperature(temperatures, fast.speed, some_front.speed, failure, wall, fast.result,
                             some_front.result, temperatures[::front_every])
 
@@ -296,14 +299,21 @@ class ExtracellularStudy(NamedTuple):
     sweep_seconds: float  # 29 x 9 sweep after compilation
 
 
-def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0))) -> ExtracellularStudy:
+def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0)), *,
+                        notebook_4um: bool = True) -> ExtracellularStudy:
     """Everything of notebook section 4, physically scaled (σ_e 0.3 S/m), plus the checks:
     the sqrt(radius) shortcut against direct runs (radius µm, dx µm, stimulus µA/cm²) on grids
-    not scaled by sqrt(radius)."""
+    not scaled by sqrt(radius).  The 4 µm profile of Fig. 5 is the notebook's run (dx 40 µm,
+    1000 µA/cm²), or with ``notebook_4um=False`` the first 4 µm check's direct run (one
+    cable program fewer to compile)."""
     import warnings
 
     from . import extracellular as ex
     from . import notebook_reference
+
+    if not notebook_4um and 4.0 not in [check[0] for check in shortcut_checks]:
+        raise ValueError("notebook_4um=False takes Fig. 5's 4 µm profile from a check: shortcut_checks needs "
+                         f"radius 4.0 µm, got radii {[check[0] for check in shortcut_checks]}")
 
     # 1. The notebook's list, from the notebook's own profile (its cable algorithm, its centring).
     v = notebook_reference.simulate(a=1e-4, L=1.0, duration=20.0, Delta_x=2e-3, Delta_t=0.01, Ia_amp=500.0,
@@ -316,11 +326,15 @@ def extracellular_study(shortcut_checks=((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0
 
     # 2. jaxneuro's profiles; the sqrt(radius) shortcut against direct runs on other grids.
     profile, sol1 = ex.notebook_profile_run(1.0, tuned=ONE_OFF)
-    profile4, sol4 = ex.notebook_profile_run(4.0, dx=40.0, density=1000.0, tuned=ONE_OFF)
+    profile4 = sol4 = None
+    if notebook_4um:
+        profile4, sol4 = ex.notebook_profile_run(4.0, dx=40.0, density=1000.0, tuned=ONE_OFF)
     check_d = np.array([25.0, 50.0, 100.0, 150.0, 200.0])
     shortcut = {}
     for radius, dx, density in shortcut_checks:
-        direct_profile, _ = ex.notebook_profile_run(radius, dx=dx, dt=0.005, density=density, tuned=ONE_OFF)
+        direct_profile, direct_run = ex.notebook_profile_run(radius, dx=dx, dt=0.005, density=density, tuned=ONE_OFF)
+        if profile4 is None and radius == 4.0:
+            profile4, sol4 = direct_profile, direct_run
         direct = np.asarray(ex.sweep(direct_profile, direct_profile.axon, check_d).value)
         short = np.asarray(ex.sweep(profile, profile.axon._replace(radius=radius), check_d).value)
         shortcut[radius] = (check_d, direct, short, short / direct - 1.0)
@@ -403,10 +417,11 @@ def population_study(scan_points: int = 256, scaling_points: int = 10) -> Popula
     scans, seconds = {}, {}
     for name in ("homoclinic", "snic"):
         batch = pop.preset(name)._replace(h_E=h)
-        for call in ("first", "second"):  # the first call of the first preset compiles; the rest reuse it
+        # The first preset's first call compiles, its second is timed; the other preset reuses the program.
+        for call in ("first", "second") if not seconds else ("done",):
             start = time.perf_counter()
             scans[name] = (np.asarray(h), jax.block_until_ready(pop.scan(batch)))
-            seconds.setdefault(call, time.perf_counter() - start)
+            seconds[call] = time.perf_counter() - start
     side = int(round(np.sqrt(scan_points)))
     he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, side), jnp.linspace(-5.0, -3.0, side))
     scan_2d = (np.asarray(he), np.asarray(hi), pop.scan(snic._replace(h_E=he, h_I=hi)))
@@ -552,11 +567,11 @@ def _wave_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
                     "solution started from the cable's state at 1 ms (blue), with the speed found automatically. The "
                     "curves overlie until the wave solution runs away after the spike, as any shooting must."))
 
-    points, every, atol = (8, 4, 0.05) if quick else (24, 4, 0.005)
+    points, every, atol, dt = (8, 4, 0.05, 2e-3) if quick else (24, 4, 0.005, 1e-3)
     stage(f"speed against temperature: fast pulse at {points} temperatures, the train front, propagation failure")
-    st = speed_temperature(points, every, atol)
+    st = speed_temperature(points, every, atol, dt)
     summary["speed_temperature"] = {
-        "temperatures_degC": st.temperatures, "fast_m_per_s": st.fast,
+        "shooting_dt_ms": dt, "temperatures_degC": st.temperatures, "fast_m_per_s": st.fast,
         "fast_result": [result_name(c) for c in st.fast_result],
         "train_front_temperatures_degC": st.train_front_temperatures, "train_front_m_per_s": st.train_front,
         "train_front_result": [result_name(c) for c in st.train_front_result],
@@ -578,7 +593,7 @@ def _pulses_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     from . import plotting
 
     stage("pulses as boundary-value problems: continuation from 6.3 °C through the fold and back")
-    bp = pulse_branch(*((4.0, 16.0) if quick else (1.0, 4.0)))  # quick: ~35 points (Newton takes 4 steps: ds stays)
+    bp = pulse_branch(*((6.0, 24.0) if quick else (1.0, 4.0)))  # quick: ~24 points (Newton takes 4 steps: ds stays)
     summary = {"pulses": {
         "fold_temperature_degC": bp.branch.fold_value, "fold_speed_m_per_s": bp.branch.fold_speed,
         "temperature_degC": bp.branch.values, "speed_m_per_s": bp.branch.speed, "fast": bp.branch.fast,
@@ -601,10 +616,11 @@ def _pulses_section(quick: bool, levels: int, stage: Callable) -> SectionOutput:
     ]
     from . import wave
 
-    shooting = float(wave.find_wave_speed(cable.cooley_dodge_axon(), dt=2.5e-4, t_stop=20.0, t_record=0.0).speed)
+    dt = 1e-3 if quick else 2.5e-4  # RK4: the speeds differ by ~5e-11 relative
+    shooting = float(wave.find_wave_speed(cable.cooley_dodge_axon(), dt=dt, t_stop=20.0, t_record=0.0).speed)
     rows = [
         Comparison("fast pulse speed, 18.5 °C (boundary-value problem)", "m/s", None, float(bp.fast.speed), shooting,
-                   "shooting, RK4 dt 0.25 µs", f"residual {float(bp.fast.residual):.0e}"),
+                   f"shooting, RK4 dt {dt * 1e3:g} µs", f"residual {float(bp.fast.residual):.0e}"),
         Comparison("slow pulse speed, 18.5 °C", "m/s", None, float(bp.slow.speed), None, "",
                    "not the shooting's 2nd root (5.5445 m/s)"),
         Comparison("fold: highest temperature with a pulse", "°C", None, bp.branch.fold_value, None, "",
@@ -618,7 +634,8 @@ def _extracellular_section(quick: bool, levels: int, stage: Callable) -> Section
 
     stage("extracellular potential: the notebook's list, the sqrt(radius) shortcut, sweeps, waveforms")
     checks = ((4.0, 20.0, 2000.0),) if quick else ((4.0, 20.0, 2000.0), (0.25, 5.0, 1000.0))
-    study = extracellular_study(checks)
+    # Quick: Fig. 5's 4 µm profile is the check's direct run (dx 20 µm), not the notebook's (dx 40 µm).
+    study = extracellular_study(checks, notebook_4um=not quick)
     summary = {"extracellular": {
         "units": "µV (σ_e 0.3 S/m, ρ 150 Ω·cm); notebook_phi_50 in the notebook's units",
         "notebook_phi_50_notebook_units": study.notebook_phi_50,
@@ -755,8 +772,10 @@ def _machine() -> dict:
             "jaxneuro": __version__, "platform": platform.platform()}
 
 
-#: The order in which parallel workers take the sections: the longest first.
-_LONGEST_FIRST = ("wave", "pulses", "population", "cable", "extracellular")
+#: The order in which parallel workers take the sections: the two longest that share no program
+#: first; pulses, whose guess runs the wave section's compiled search from rest, once that is in
+#: the compilation cache; cable, which runs the wave section's Cooley–Dodge grids, last.
+_WORKER_ORDER = ("wave", "population", "pulses", "extracellular", "cable")
 
 
 def _run_section(name: str, quick: bool, levels: int, fmt: str, begin: float, log=print):
@@ -861,7 +880,7 @@ def run_all(out_dir, converged_levels: int = 3, log=print, sections=SECTIONS, *,
                                                     initializer=_worker_start,
                                                     initargs=(jax.config.jax_compilation_cache_dir,)) as pool:
             futures = {name: pool.submit(_run_section, name, quick, converged_levels, fmt, clock, _print_flushed)
-                       for name in sorted(ordered, key=_LONGEST_FIRST.index)}
+                       for name in sorted(ordered, key=_WORKER_ORDER.index)}
             done = {name: future.result() for name, future in futures.items()}
     else:
         done = {name: _run_section(name, quick, converged_levels, fmt, clock, log) for name in ordered}

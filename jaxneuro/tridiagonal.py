@@ -80,15 +80,27 @@ def _shift(x: Array, stride: int, direction: int, fill: float = 0.0) -> Array:
     return jnp.pad(x[stride:], [(0, stride)] + pad, constant_values=fill)
 
 
-def factor(lower: Array, diagonal: Array, upper: Array, axis: int = -1) -> TridiagonalFactor:
+def _full_levels(n: int) -> int:
+    return max(1, (n - 1).bit_length())
+
+
+def factor(lower: Array, diagonal: Array, upper: Array, axis: int = -1, *, levels: Optional[int] = None
+           ) -> TridiagonalFactor:
     """Factor the tridiagonal matrix with sub-diagonal ``lower[i]`` (coefficient of x[i-1] in
     row i; ``lower[0]`` unused), ``diagonal[i]`` and super-diagonal ``upper[i]`` (coefficient of
     x[i+1]; ``upper[-1]`` unused).  The three broadcast together; ``axis`` is the node axis and
     the other axes are batch axes.
+
+    ``levels`` (static) is the number of doubling tables built: ``None`` for all
+    ceil(log2 n) that :func:`solve_doubling` needs; :func:`solve` reads only the first, so
+    ``levels=1`` factors for it alone in a smaller program.
     """
     lower, diagonal, upper = (jnp.moveaxis(a, axis, 0) for a in jnp.broadcast_arrays(lower, diagonal, upper))
     n = diagonal.shape[0]
-    levels = max(1, (n - 1).bit_length())
+    if levels is None:
+        levels = _full_levels(n)
+    elif not (isinstance(levels, int) and levels >= 1):
+        raise ValueError(f"levels must be an integer >= 1 or None, got {levels!r}")
 
     def pivot_step(previous_ratio, row):
         lower_i, diagonal_i, upper_i = row
@@ -155,6 +167,9 @@ def solve(fac: TridiagonalFactor, rhs: Array, axis: int = -1, unroll: Optional[i
 def solve_doubling(fac: TridiagonalFactor, rhs: Array, axis: int = -1) -> Array:
     """Same result as :func:`solve`, by recursive doubling (no loop along the nodes)."""
     fac, y = _node_major(fac, rhs, axis)
+    if fac.forward.shape[0] < _full_levels(y.shape[0]):
+        raise ValueError(f"solve_doubling needs the factor's {_full_levels(y.shape[0])} doubling tables for "
+                         f"{y.shape[0]} nodes, got {fac.forward.shape[0]} (factor(..., levels=None))")
     y = y * fac.inverse_pivot
     for level in range(fac.forward.shape[0]):
         y = y + fac.forward[level] * _shift(y, 2**level, +1)
@@ -222,7 +237,7 @@ def solve_system(diagonals: tuple, fac: TridiagonalFactor, rhs: Array, axis: int
 factor_traced, solve_traced, solve_doubling_traced = factor, solve, solve_doubling
 solve_system_traced, matvec_traced = solve_system, matvec
 # The public functions compile once per shape and static configuration when called eagerly.
-factor = jax.jit(factor, static_argnames=("axis",))
+factor = jax.jit(factor, static_argnames=("axis", "levels"))
 solve = jax.jit(solve, static_argnames=("axis", "unroll"))
 solve_doubling = jax.jit(solve_doubling, static_argnames=("axis",))
 solve_system = jax.jit(solve_system, static_argnames=("axis", "doubling"))

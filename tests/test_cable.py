@@ -233,6 +233,13 @@ def test_tuned_and_plain_programs_agree_and_traces_use_the_plain_one(monkeypatch
     for bad in ("fast", None, 2.0):
         with pytest.raises(ValueError, match="tuned must be one of"):
             jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx), tuned=bad)
+    # tuned="compile" leaves the time loop rolled unless unroll is given; the others unroll by 2.
+    unrolls, compiled = [], cable._solve_fast_compile
+    monkeypatch.setattr(cable, "_solve_fast_compile", lambda **kw: unrolls.append(kw["unroll"]) or compiled(**kw))
+    for unroll in (None, 2):
+        jn.simulate_cable(jn.cooley_dodge_axon(), SHORT, jn.cooley_dodge_stimulus(dx=SHORT.dx),
+                          record=jn.Record.reductions(), tuned="compile", unroll=unroll)
+    assert unrolls == [1, 2]
 
     def forbidden(**kwargs):
         raise AssertionError("the tuned program ran inside a trace")

@@ -30,6 +30,11 @@ def test_reproduce_quick(tmp_path):
     check_report_renders_in_headless_chromium(quick, tmp_path)
 
 
+def test_extracellular_study_takes_fig5_from_a_4um_check_only_when_there_is_one():
+    with pytest.raises(ValueError, match="needs radius 4.0 µm, got radii \\[0.25\\]"):
+        reproduce.extracellular_study(((0.25, 5.0, 1000.0),), notebook_4um=False)
+
+
 def _nulls(value, path=""):
     if value is None:
         yield path

@@ -70,3 +70,18 @@ def test_one_factor_many_right_hand_sides():
     rhs = rng.normal(size=(5, 30))
     x = tri.solve(tri.factor(*map(jnp.asarray, (lower, diagonal, upper))), jnp.asarray(rhs))
     np.testing.assert_allclose(x, np.linalg.solve(dense(lower, diagonal, upper), rhs.T).T, rtol=1e-12)
+
+
+def test_factor_with_one_level_serves_solve_and_is_refused_by_solve_doubling():
+    # solve reads only the first doubling table: levels=1 (the cable's Thomas factor) gives the
+    # same solution bit for bit; solve_doubling needs all ceil(log2 n) and says so.
+    rng = np.random.default_rng(4)
+    system = tuple(map(jnp.asarray, random_system(281, rng)))
+    rhs = jnp.asarray(rng.normal(size=281))
+    full, one = tri.factor(*system), tri.factor(*system, levels=1)
+    assert full.forward.shape[0] == 9 and one.forward.shape[0] == one.backward.shape[0] == 1
+    np.testing.assert_array_equal(tri.solve(one, rhs), tri.solve(full, rhs))
+    with pytest.raises(ValueError, match="9 doubling tables"):
+        tri.solve_doubling(one, rhs)
+    with pytest.raises(ValueError, match="levels must be an integer"):
+        tri.factor(*system, levels=0)
