@@ -76,9 +76,11 @@ def bisect(
         rtol, atol: stop when ``upper - lower <= atol + rtol * |upper|``.
         sections: trial points per iteration (1: bisection).
         max_iterations: cap on iterations.
-        check_ends: first evaluate ``side`` at ``lower`` and ``upper`` (one call with both) and
-            return ``NO_BRACKET`` (and the interval unchanged) unless they give -1 and +1;
-            otherwise the ends are trusted to bracket the change.
+        check_ends: first evaluate ``side`` at ``lower`` and ``upper`` and return ``NO_BRACKET``
+            (and the interval unchanged) unless they give -1 and +1; otherwise the ends are
+            trusted to bracket the change.  The ends are the loop's first trials (one
+            iteration, or two with ``sections=1``; not counted in ``iterations``; the carry
+            they return is dropped), so that ``side`` is traced once.
 
     Returns:
         ``(lower, upper, iterations, result, carry)``; result is ``SUCCESSFUL``, ``STALLED``,
@@ -100,26 +102,66 @@ def bisect(
         trial = lo + (hi - lo) * fractions
         sides, new_c = side(trial, c)
         stalled = jnp.any(sides == 0)
-        j = jnp.sum(jnp.cumprod(sides < 0))  # leading trials on the lower side
-        new_lo = jnp.where(j > 0, trial[jnp.maximum(j - 1, 0)], lo)
-        new_hi = jnp.where(j < sections, trial[jnp.minimum(j, sections - 1)], hi)
+        new_lo, new_hi = _narrowed(lo, hi, trial, sides)
         keep = lambda new, old: jnp.where(stalled, old, new)  # noqa: E731
         return keep(new_lo, lo), keep(new_hi, hi), k + 1, stalled, jax.tree.map(keep, new_c, c)
 
-    bracketed = jnp.asarray(True)
     if check_ends:
-        end_sides, _ = side(jnp.stack([lower, upper]), carry)
-        bracketed = (end_sides[0] < 0) & (end_sides[1] > 0)
-
-    def cond_bracketed(state):
-        return bracketed & cond(state)
-
-    lo, hi, k, stalled, carry = jax.lax.while_loop(cond_bracketed, body, (lower, upper, 0, jnp.asarray(False), carry))
+        lo, hi, k, stalled, carry, bracketed = _bisect_checking_ends(side, lower, upper, carry, fractions, cond)
+    else:
+        bracketed = jnp.asarray(True)
+        lo, hi, k, stalled, carry = jax.lax.while_loop(cond, body, (lower, upper, 0, jnp.asarray(False), carry))
     result = jnp.where(
         narrow_enough(lo, hi), results.SUCCESSFUL, jnp.where(stalled, results.STALLED, results.MAX_ITERATIONS)
     )
     result = jnp.where(bracketed, result, results.NO_BRACKET).astype(jnp.int32)
     return lo, hi, k, result, carry
+
+
+def _narrowed(lo, hi, trial, sides):
+    """The interval between the last trial on the lower side and the first on the upper side."""
+    sections = trial.shape[0]
+    j = jnp.sum(jnp.cumprod(sides < 0))  # leading trials on the lower side
+    new_lo = jnp.where(j > 0, trial[jnp.maximum(j - 1, 0)], lo)
+    new_hi = jnp.where(j < sections, trial[jnp.minimum(j, sections - 1)], hi)
+    return new_lo, new_hi
+
+
+def _bisect_checking_ends(side, lower, upper, carry, fractions, cond):
+    """:func:`bisect`'s loop with ``check_ends``: the first phase(s) evaluate the ends, then the
+    bisection runs if they bracket the change.  Returns ``(lo, hi, k, stalled, carry, bracketed)``."""
+    sections = fractions.shape[0]
+    checks = 2 if sections == 1 else 1  # iterations spent on the ends
+
+    def ends_trial(lo, hi, phase):
+        if sections == 1:
+            return jnp.where(phase == 0, lo, hi)[None]
+        return jnp.concatenate([jnp.reshape(lo, (1,)), jnp.full((sections - 1,), hi, jnp.result_type(hi))])
+
+    def ends_ok(sides, phase):
+        if sections == 1:
+            return jnp.where(phase == 0, sides[0] < 0, sides[0] > 0)
+        return (sides[0] < 0) & (sides[1] > 0)
+
+    def loop_cond(state):
+        *inner, phase, bracketed = state
+        return (phase < checks) | (bracketed & cond(tuple(inner)))
+
+    def loop_body(state):
+        lo, hi, k, stalled, c, phase, bracketed = state
+        checking = phase < checks
+        trial = jnp.where(checking, ends_trial(lo, hi, phase), lo + (hi - lo) * fractions)
+        sides, new_c = side(trial, c)
+        bracketed = jnp.where(checking, bracketed & ends_ok(sides, phase), bracketed)
+        now_stalled = ~checking & jnp.any(sides == 0)
+        new_lo, new_hi = _narrowed(lo, hi, trial, sides)
+        keep = lambda new, old: jnp.where(checking | now_stalled, old, new)  # noqa: E731
+        return (keep(new_lo, lo), keep(new_hi, hi), jnp.where(checking, k, k + 1), now_stalled,
+                jax.tree.map(keep, new_c, c), phase + 1, bracketed)
+
+    state = (lower, upper, 0, jnp.asarray(False), carry, 0, jnp.asarray(True))
+    lo, hi, k, stalled, carry, _, bracketed = jax.lax.while_loop(loop_cond, loop_body, state)
+    return lo, hi, k, stalled, carry, bracketed
 
 
 def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol: float = 1e-12, system: bool = False):
@@ -142,26 +184,30 @@ def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol:
     """
     x0 = jnp.asarray(x0)
 
-    def step_of(x):
-        if system:
-            return -jnp.linalg.solve(jax.jacfwd(fn)(x), fn(x))
-        value, slope = jax.jvp(fn, (x,), (jnp.ones_like(x),))
-        flat = slope == 0.0
-        return jnp.where(flat, 0.0, -value / jnp.where(flat, 1.0, slope))
-
-    def body(_, state):
-        x, _ = state
-        delta = step_of(x)
-        return x + delta, delta
-
-    x, last = jax.lax.fori_loop(0, iterations, body, (x0, jnp.full_like(x0, jnp.inf)))
-    rtol, atol = _at_precision(x, rtol, atol)
     if system:
+        def body(_, state):
+            x, _ = state
+            delta = -jnp.linalg.solve(jax.jacfwd(fn)(x), fn(x))
+            return x + delta, delta
+
+        x, last = jax.lax.fori_loop(0, iterations, body, (x0, jnp.full_like(x0, jnp.inf)))
         value = fn(x)
         flat = ~jnp.all(jnp.isfinite(jnp.linalg.solve(jax.jacfwd(fn)(x), value)))
     else:
-        value, slope = jax.jvp(fn, (x,), (jnp.ones_like(x),))
+        # One trip more, which evaluates fn and its slope at the last iterate without stepping:
+        # the program holds one copy of fn and its derivative, not a second one after the loop.
+        def body(i, state):
+            x, last, _, _ = state
+            value, slope = jax.jvp(fn, (x,), (jnp.ones_like(x),))
+            flat = slope == 0.0
+            delta = jnp.where(flat, 0.0, -value / jnp.where(flat, 1.0, slope))
+            stepping = i < iterations
+            return jnp.where(stepping, x + delta, x), jnp.where(stepping, delta, last), value, slope
+
+        inf = jnp.full_like(x0, jnp.inf)
+        x, last, value, slope = jax.lax.fori_loop(0, iterations + 1, body, (x0, inf, inf, inf))
         flat = slope == 0.0
+    rtol, atol = _at_precision(x, rtol, atol)
     zero = value == 0.0
     small = (jnp.abs(last) <= atol + rtol * jnp.abs(x)) & ~(flat & ~zero) | zero
     finite = jnp.isfinite(x)

@@ -23,3 +23,24 @@ def test_bisect_refines_and_refuses_a_non_bracket_when_asked():
     assert int(rootfinding.bisect(stall, jnp.array(0.0), jnp.array(1.0), atol=1e-9)[3]) == results.STALLED
     assert int(rootfinding.bisect(side, jnp.array(1.0), jnp.array(2.0), atol=0.0, max_iterations=5)[3]) == \
         results.MAX_ITERATIONS
+
+
+@pytest.mark.parametrize("sections", [1, 3])
+def test_bisect_checks_the_ends_inside_its_loop_and_traces_side_once(sections):
+    traces = []
+
+    def side(x, carry):  # the carry counts the bisection's calls; the ends' calls do not pass theirs on
+        traces.append(x.shape)
+        return jnp.sign(x * x - 2.0), carry + 1
+
+    plain = rootfinding.bisect(side, jnp.array(1.0), jnp.array(2.0), jnp.array(0), atol=1e-12, sections=sections)
+    traces.clear()
+    lo, hi, k, code, calls = rootfinding.bisect(side, jnp.array(1.0), jnp.array(2.0), jnp.array(0), atol=1e-12,
+                                                sections=sections, check_ends=True)
+    assert traces == [(sections,)]  # one trace: the ends are the loop's first trials
+    assert (float(lo), float(hi), int(k), int(code), int(calls)) == tuple(float(a) if i < 2 else int(a)
+                                                                          for i, a in enumerate(plain))
+    for lower, upper in ((1.5, 2.0), (0.0, 1.0), (2.0, 1.0)):  # both ends on one side, or swapped
+        lo, hi, k, code, calls = rootfinding.bisect(side, jnp.array(lower), jnp.array(upper), jnp.array(0),
+                                                    atol=1e-12, sections=sections, check_ends=True)
+        assert int(code) == results.NO_BRACKET and int(k) == int(calls) == 0 and (float(lo), float(hi)) == (lower, upper)
