@@ -513,6 +513,8 @@ def lees_init(axon: Axon, grid: Grid, stimulus: Stimulus, *, linear_solver: str 
         grid: discretisation and end conditions (static).
         stimulus: the current pulse (nA, ms, µm).
         linear_solver: ``"thomas"``, ``"doubling"`` or ``"lapack"`` (see :func:`simulate_cable`).
+            The factor is built for that solver (``"thomas"``: without the doubling tables),
+            so :func:`lees_step` must be given the same one.
 
     Returns:
         A :class:`LeesOperator`, node-major.

@@ -190,7 +190,8 @@ def cable_versus_wave(beta_m_exponent: float, length: float = 120_000.0, windows
     ``grid`` (the coarsest) replaces the one of ``length`` µm, e.g. Cooley & Dodge's 7 cm, whose
     programs the convergence study of the cable section compiles too; ``coarsest`` is the run on
     it with Cooley & Dodge's stimulus and this β_m, and ``wave_speed`` (m/s) the wave's speed
-    (RK4 with steps of ``wave_dt`` ms, from rest), when they are already computed."""
+    (RK4 with steps of ``wave_dt`` ms, from rest), when they are already computed (``wave_dt``
+    is then the step that speed was found with: it is recorded, not checked)."""
     from . import wave
 
     axon = cable.cooley_dodge_axon(beta_m_exponent)
@@ -420,10 +421,11 @@ def population_study(scan_points: int = 256, scaling_points: int = 10) -> Popula
     for name in ("homoclinic", "snic"):
         batch = pop.preset(name)._replace(h_E=h)
         # The first preset's first call compiles, its second is timed; the other preset reuses the program.
-        for call in ("first", "second") if not seconds else ("done",):
+        for call in ("first", "second") if not seconds else (None,):
             start = time.perf_counter()
             scans[name] = (np.asarray(h), jax.block_until_ready(pop.scan(batch)))
-            seconds[call] = time.perf_counter() - start
+            if call:
+                seconds[call] = time.perf_counter() - start
     side = int(round(np.sqrt(scan_points)))
     he, hi = jnp.meshgrid(jnp.linspace(-8.0, -6.0, side), jnp.linspace(-5.0, -3.0, side))
     scan_2d = (np.asarray(he), np.asarray(hi), pop.scan(snic._replace(h_E=he, h_I=hi)))

@@ -205,7 +205,11 @@ def newton(fn: Callable, x0, *, iterations: int = 30, rtol: float = 1e-10, atol:
             return jnp.where(stepping, x + delta, x), jnp.where(stepping, delta, last), value, slope
 
         inf = jnp.full_like(x0, jnp.inf)
-        x, last, value, slope = jax.lax.fori_loop(0, iterations + 1, body, (x0, inf, inf, inf))
+        if iterations == 0:  # no step: no loop (its discarded step would still be differentiated)
+            x, last = x0, inf
+            value, slope = jax.jvp(fn, (x0,), (jnp.ones_like(x0),))
+        else:
+            x, last, value, slope = jax.lax.fori_loop(0, iterations + 1, body, (x0, inf, inf, inf))
         flat = slope == 0.0
     rtol, atol = _at_precision(x, rtol, atol)
     zero = value == 0.0

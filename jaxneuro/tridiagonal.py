@@ -99,7 +99,7 @@ def factor(lower: Array, diagonal: Array, upper: Array, axis: int = -1, *, level
     n = diagonal.shape[0]
     if levels is None:
         levels = _full_levels(n)
-    elif not (isinstance(levels, int) and levels >= 1):
+    elif isinstance(levels, bool) or not (isinstance(levels, int) and levels >= 1):
         raise ValueError(f"levels must be an integer >= 1 or None, got {levels!r}")
 
     def pivot_step(previous_ratio, row):

@@ -75,6 +75,11 @@ def check_the_numbers(quick):
     assert abs(converged["velocity"] - 18.7318150) < 1e-5 and abs(converged["observed_order"] - 2.0) < 0.05
     wave = summary["travelling_wave"]
     assert abs(wave["automatic_from_notebook_cable_ab5_dt1e-4_m_per_s"] / references.NOTEBOOK_WAVE_SPEED - 1) < 1e-12
+    # Quick's coarser shooting steps are recorded with the numbers they gave.
+    finest_dt, finest_speed = wave["manifold_rk4_dt_ms_vs_speed_m_per_s"][-1]
+    cable_vs_wave = wave["cable_versus_wave"]["beta_m_0.055500"]
+    assert (cable_vs_wave["wave_dt_ms"], cable_vs_wave["wave_speed"]) == (finest_dt, finest_speed) == (5e-4, finest_speed)
+    assert summary["speed_temperature"]["shooting_dt_ms"] == 2e-3
     pulses = summary["pulses"]
     assert abs(pulses["fold_temperature_degC"] - summary["speed_temperature"]["failure_temperature_degC"]) < 0.05
     assert abs(pulses["slow_pulse_18_5_degC"]["speed_m_per_s"] - 5.62677) < 2e-4

@@ -1,3 +1,4 @@
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -44,3 +45,15 @@ def test_bisect_checks_the_ends_inside_its_loop_and_traces_side_once(sections):
         lo, hi, k, code, calls = rootfinding.bisect(side, jnp.array(lower), jnp.array(upper), jnp.array(0),
                                                     atol=1e-12, sections=sections, check_ends=True)
         assert int(code) == results.NO_BRACKET and int(k) == int(calls) == 0 and (float(lo), float(hi)) == (lower, upper)
+
+
+def test_newton_without_iterations_and_bisect_checking_ends_under_vmap():
+    root, code = rootfinding.newton(lambda x: x * x - 2.0, jnp.array(1.0), iterations=0)
+    assert float(root) == 1.0 and int(code) == results.MAX_ITERATIONS
+    # A smooth function has a finite gradient of its 0-step "root" (the start itself).
+    assert float(jax.grad(lambda t: rootfinding.newton(lambda x: x - t, t, iterations=0)[0])(2.0)) == 1.0
+    side = lambda x, c: (jnp.sign(x * x - 2.0), c)  # noqa: E731
+    for sections in (1, 2):
+        codes = jax.vmap(lambda lo: rootfinding.bisect(side, lo, jnp.array(2.0), atol=1e-12, sections=sections,
+                                                       check_ends=True)[3])(jnp.array([1.0, 1.5, 1.2]))
+        assert codes.tolist() == [results.SUCCESSFUL, results.NO_BRACKET, results.SUCCESSFUL]

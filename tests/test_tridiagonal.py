@@ -83,5 +83,6 @@ def test_factor_with_one_level_serves_solve_and_is_refused_by_solve_doubling():
     np.testing.assert_array_equal(tri.solve(one, rhs), tri.solve(full, rhs))
     with pytest.raises(ValueError, match="9 doubling tables"):
         tri.solve_doubling(one, rhs)
-    with pytest.raises(ValueError, match="levels must be an integer"):
-        tri.factor(*system, levels=0)
+    for bad in (0, True, 1.0):
+        with pytest.raises(ValueError, match="levels must be an integer"):
+            tri.factor(*system, levels=bad)
