@@ -6,7 +6,8 @@ Prints one table: wall time (median of the repeats, after compilation, which is 
 own), and throughput in compartment-steps per second (nodes × steps × cables / wall).  The cable
 is Cooley & Dodge's: 281 nodes × 5000 steps of 1 µs, float64.  Batches vary the radius
 (200–300 µm), so every member has its own matrix.  NEURON (``pip install neuron``) runs the same
-cable with its Crank–Nicolson (``secondorder = 2``) when it is installed.
+cable with its Crank–Nicolson (``secondorder = 2``) when it is installed: with exact rates
+(jaxneuro's model) and with its default rate tables (faster, and 1.6e-4 fast in velocity).
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ import jaxneuro as jn  # noqa: E402
 NODES, STEPS = 281, 5000
 
 
-def neuron_run(repeats):
-    """NEURON on the same cable: (median wall seconds, velocity 2–3 cm in m/s), or None."""
+def neuron_run(repeats, tables=False):
+    """NEURON on the same cable: (median wall seconds, velocity 2–3 cm in m/s), or None; exact
+    rates (jaxneuro's model), or with ``tables`` NEURON's default rate tables."""
     try:
         from neuron_cable import NeuronCable
 
-        model = NeuronCable(NODES, 0.001)
+        model = NeuronCable(NODES, 0.001, tables=tables)
     except ImportError:
         return None
     model.run()
@@ -91,7 +93,9 @@ def main(argv=None):
 
     neuron = neuron_run(args.repeats)
     if neuron is not None:
-        add("NEURON (hh, secondorder=2, nseg=281)", 1, None, neuron[0], f"{neuron[1]:.6f} m/s (β_m 1/18)")
+        add("NEURON (hh, exact rates, secondorder=2, nseg=281)", 1, None, neuron[0], f"{neuron[1]:.6f} m/s (β_m 1/18)")
+        tables = neuron_run(args.repeats, tables=True)
+        add("NEURON (hh, its default rate tables, same)", 1, None, tables[0], f"{tables[1]:.6f} m/s (β_m 1/18)")
     else:
         rows.append(("NEURON: not installed (pip install neuron)", None, None, None, None, ""))
 
