@@ -1,13 +1,15 @@
-"""Cooley–Dodge cable benchmark: jaxneuro against the notebook's algorithm in NumPy and NEURON.
+"""Cooley–Dodge cable benchmark: jaxneuro against the notebook's algorithm in NumPy, NEURON and Jaxley.
 
     python benchmarks/cable.py [--repeats 5] [--batches 16 64 256] [--solvers]
 
-Prints one table: wall time (median of the repeats, after compilation, which is reported on its
+Prints one table, and writes it to ``benchmarks/results/cable.json`` and ``benchmarks/CABLE.md``
+(machine, versions, date): wall time (median of the repeats, after compilation, which is reported on its
 own), and throughput in compartment-steps per second (nodes × steps × cables / wall).  The cable
 is Cooley & Dodge's: 281 nodes × 5000 steps of 1 µs, float64.  Batches vary the radius
 (200–300 µm), so every member has its own matrix.  NEURON (``pip install neuron``) runs the same
 cable with its Crank–Nicolson (``secondorder = 2``) when it is installed: with exact rates
-(jaxneuro's model) and with its default rate tables (faster, and 1.6e-4 fast in velocity).
+(jaxneuro's model) and with its default rate tables (faster, and 1.6e-4 fast in velocity).  So
+does Jaxley (``pip install jaxley``), with ``solver="crank_nicolson"`` (``jaxley_cable.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from timing import timed  # noqa: E402
 import jaxneuro as jn  # noqa: E402
 
 NODES, STEPS = 281, 5000
+RESULTS = Path(__file__).resolve().parent / "results" / "cable.json"
+REPORT = Path(__file__).resolve().parent / "CABLE.md"
 
 
 def neuron_run(repeats, tables=False):
@@ -48,6 +52,21 @@ def neuron_run(repeats, tables=False):
         model.run()
         walls.append(time.perf_counter() - start)
     return statistics.median(walls), model.velocity()
+
+
+def jaxley_run(repeats):
+    """Jaxley on the same cable: (setup s, compile + first run s, median wall s, velocity 2–3 cm
+    in m/s), or None."""
+    try:
+        start = time.perf_counter()
+        from jaxley_cable import JaxleyCable
+
+        model = JaxleyCable(NODES, 0.001)
+    except ImportError:
+        return None
+    setup = time.perf_counter() - start
+    v, first, wall = timed(model.run, repeats)
+    return setup, first, wall, model.velocity(v)
 
 
 def main(argv=None):
@@ -98,6 +117,13 @@ def main(argv=None):
         add("NEURON (hh, its default rate tables, same)", 1, None, tables[0], f"{tables[1]:.6f} m/s (β_m 1/18)")
     else:
         rows.append(("NEURON: not installed (pip install neuron)", None, None, None, None, ""))
+    jaxley = jaxley_run(args.repeats)
+    if jaxley is not None:
+        setup, first, wall, velocity = jaxley
+        add("Jaxley (HH x Q10, crank_nicolson, ncomp=281)", 1, first, wall,
+            f"{velocity:.6f} m/s (β_m 1/18); import + build {setup:.1f} s")
+    else:
+        rows.append(("Jaxley: not installed (pip install jaxley)", None, None, None, None, ""))
 
     print(f"Cooley–Dodge cable, {NODES} nodes x {STEPS} steps, float64 | {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores | jax {jax.__version__} on {jax.devices()[0].platform}")
@@ -111,6 +137,48 @@ def main(argv=None):
         first_s = f"{first:.2f}" if first is not None else "-"
         print(f"{name:58} {cables:>6} {first_s:>15} {wall * 1e3:>10.1f} {rate / 1e6:>14.1f}  {note}")
     print("Targets (issue 2, 2-core CPU): single run <= 30 ms after compile; batched >= 60 M compartment-steps/s.")
+    write_results(rows, args.repeats)
+
+
+def write_results(rows, repeats: int) -> None:
+    """``benchmarks/results/cable.json`` and ``benchmarks/CABLE.md``: the table with the machine,
+    versions and date."""
+    import json
+
+    from timing import environment
+
+    env = environment()
+    for name in ("neuron", "jaxley"):
+        try:
+            env[name] = __import__(name).__version__
+        except (ImportError, AttributeError):
+            pass
+    records = [{"case": name, "cables": cables, "compile_and_first_s": first, "wall_s": wall,
+                "compartment_steps_per_s": rate, "note": note} for name, cables, first, wall, rate, note in rows]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"environment": env, "repeats": repeats, "rows": records}, indent=2) + "\n")
+    versions = ", ".join(f"{k} {env[k]}" for k in ("jax", "jaxneuro", "neuron", "jaxley") if k in env)
+    text = ["# The Cooley–Dodge cable: jaxneuro, the notebook's algorithm, NEURON, Jaxley", "",
+            "Written by `python benchmarks/cable.py` from `benchmarks/results/cable.json`. One cable of "
+            f"{NODES} nodes × {STEPS} steps of 1 µs (7 cm, float64); wall times are medians of {repeats} runs after "
+            "compilation, which is reported on its own. jaxneuro's runs use the notebook's β_m, NEURON's and "
+            "Jaxley's H&H's (1/18 per mV); NEURON and Jaxley put their potentials at compartment centres, jaxneuro "
+            "at nodes, so their velocities on this grid differ (NEURON with exact rates and Jaxley discretise alike: "
+            "theirs agree); converged, NEURON's and jaxneuro's agree (CONVERGED.md). Compile "
+            "times are measured in one process, in the order of the rows: the first row also pays JAX's own "
+            "warm-up, and Jaxley's builds its cell (JAX operations) before it compiles.", "",
+            f"{env['device']}, {env['cpu']}, {os.cpu_count()} cores; {versions}; {env['date']}", "",
+            "| case | cables | compile + first run (s) | wall (ms) | M compartment-steps/s | note |",
+            "|---|---:|---:|---:|---:|---|"]
+    for r in records:
+        if r["wall_s"] is None:
+            text.append(f"| {r['case']} | | | | | |")
+            continue
+        first = "-" if r["compile_and_first_s"] is None else f"{r['compile_and_first_s']:.2f}"
+        text.append(f"| {r['case']} | {r['cables']} | {first} | {r['wall_s'] * 1e3:.1f} | "
+                    f"{r['compartment_steps_per_s'] / 1e6:.1f} | {r['note']} |")
+    REPORT.write_text("\n".join(text) + "\n")
+    print(f"wrote {RESULTS} and {REPORT}")
 
 
 if __name__ == "__main__":
