@@ -11,7 +11,9 @@ and no error estimate; three give two extrapolations, whose difference is the es
 imports, compilation or cache loads, the runs.  jaxneuro: with an empty compilation cache
 (cold), then with the cache it filled (warm, the median of the repeats).  NEURON is timed when
 it is installed (``pip install neuron``): with exact rates (``usetable_hh = 0``, jaxneuro's model)
-and with its default rate tables, each from its own resting potential (as jaxneuro).
+and with its default rate tables, each from its own resting potential (as jaxneuro).  So is
+Jaxley (``pip install jaxley``; ``jaxley_cable.py``), cold and warm like jaxneuro, with JAX's
+persistent compilation cache switched on for it as jaxneuro's CLI does.
 
 A second table checks agreement, not speed: the converged velocities on a 12 cm cable in
 windows at 2–3, 4–5 and 8–9 cm, jaxneuro against NEURON (exact rates) and the travelling-wave
@@ -59,6 +61,24 @@ def neuron_velocities(levels: int, tables: bool = False, length: float = None, w
     return out
 
 
+def jaxley_velocities(levels: int, cache: str) -> list:
+    """Jaxley's velocity (m/s) between 2 and 3 cm on each level (as NEURON's, float64), with
+    JAX's persistent compilation cache in the folder ``cache`` (as jaxneuro's)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    from jaxley_cable import JaxleyCable
+
+    out = []
+    for level in range(levels):
+        model = JaxleyCable(281 * 2**level, 0.001 / 2**level)
+        out.append(model.velocity(model.run()))
+    return out
+
+
 def richardson(values) -> tuple:
     """(extrapolated velocity, error estimate or None) from velocities on grids halving dx, dt."""
     ext = [fine + (fine - coarse) / 3.0 for coarse, fine in zip(values, values[1:])]
@@ -102,8 +122,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--neuron-levels", type=int, help=argparse.SUPPRESS)  # the NEURON child process
     parser.add_argument("--neuron-tables", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jaxley-cache", help=argparse.SUPPRESS)  # the Jaxley child process
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
+    if args.jaxley_cache:
+        print(json.dumps(jaxley_velocities(3, args.jaxley_cache)))
+        return
     if args.neuron_levels:
         print(json.dumps([level[0] for level in neuron_velocities(args.neuron_levels, args.neuron_tables)]))
         return
@@ -137,6 +161,25 @@ def main(argv=None):
     else:
         rows.append({"case": "NEURON: not installed (pip install neuron)", "levels": None, "wall_s": None,
                      "velocity_m_per_s": None, "error_estimate_m_per_s": None, "velocities_m_per_s": None})
+    try:
+        import jaxley  # noqa: F401
+
+        have_jaxley = True
+    except ImportError:
+        have_jaxley = False
+    if have_jaxley:
+        with tempfile.TemporaryDirectory() as cache:
+            cold, out = fresh([__file__, "--jaxley-cache", cache])
+            warm = [fresh([__file__, "--jaxley-cache", cache])[0] for _ in range(args.repeats)]
+        values = json.loads(out.strip().splitlines()[-1])
+        velocity, error = richardson(values)
+        for name, wall in (("Jaxley (crank_nicolson), cold cache", cold),
+                           ("Jaxley (crank_nicolson), warm cache", statistics.median(warm))):
+            rows.append({"case": name, "levels": 3, "wall_s": wall, "velocity_m_per_s": velocity,
+                         "error_estimate_m_per_s": error, "velocities_m_per_s": values})
+    else:
+        rows.append({"case": "Jaxley: not installed (pip install jaxley)", "levels": None, "wall_s": None,
+                     "velocity_m_per_s": None, "error_estimate_m_per_s": None, "velocities_m_per_s": None})
 
     def fmt(value, spec):
         return "-" if value is None else format(value, spec)
@@ -159,19 +202,24 @@ def main(argv=None):
     env = environment()
     if have_neuron:
         env["neuron"] = neuron.__version__
+    if have_jaxley:
+        env["jaxley"] = jaxley.__version__
     from jaxneuro.output import json_text
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json_text({"environment": env, "repeats": args.repeats, "rows": rows, "far_windows": far},
                                  indent=2))
-    text = ["# A converged velocity from a fresh process: jaxneuro and NEURON", "",
+    text = ["# A converged velocity from a fresh process: jaxneuro, NEURON and Jaxley", "",
             "Written by `python benchmarks/converged_velocity.py` from `benchmarks/results/converged_velocity.json`.",
             "Cooley & Dodge's cable with H&H's β_m (NEURON's `hh`), velocity 2–3 cm from sub-step peak times,",
             "Richardson extrapolation over grids halving dx and dt from 281 nodes × 5000 steps of 1 µs. Each wall",
             "time is a whole fresh process (Python start, imports, compilation or cache loads, the runs); warm",
-            f"and NEURON rows are medians of {args.repeats}. Two levels give no error estimate.", "",
+            f"and NEURON rows are medians of {args.repeats}. Two levels give no error estimate. Jaxley builds its cells",
+            "(`benchmarks/jaxley_cable.py`) in each process; its compiled programs come from JAX's persistent cache",
+            "when warm, as jaxneuro's do.", "",
             f"{env['device']}, {env['cpu']}; jax {env['jax']}, jaxneuro {env['jaxneuro']}, "
-            f"Python {env['python']}" + (f", NEURON {env['neuron']}" if have_neuron else "") + f"; {env['date']}", "",
+            f"Python {env['python']}" + (f", NEURON {env['neuron']}" if have_neuron else "")
+            + (f", Jaxley {env['jaxley']}" if have_jaxley else "") + f"; {env['date']}", "",
             "| " + " | ".join(header) + " |", "|---|---:|---:|---:|---:|"]
     text += ["| " + " | ".join(line) + " |" for line in lines]
     if have_neuron:
