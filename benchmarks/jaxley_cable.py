@@ -85,12 +85,7 @@ class JaxleyCable:
         return self._run().block_until_ready()
 
     def velocity(self, v) -> float:
-        v = np.asarray(v).T
-        i = np.argmax(v, axis=0)
-        columns = np.arange(v.shape[1])
-        a, b, c = (v[i + k, columns] for k in (-1, 0, 1))
-        peaks = (i + 0.5 * (a - c) / (a - 2.0 * b + c)) * self.dt
-        c0 = self.centres
-        times = [peaks[2 * n] + (x - c0[j]) / (c0[j + 1] - c0[j]) * (peaks[2 * n + 1] - peaks[2 * n])
-                 for n, (j, x) in enumerate(zip(self.left, WINDOW))]
-        return (WINDOW[1] - WINDOW[0]) / (times[1] - times[0]) * 1e-3
+        """Velocity (m/s) between 2 and 3 cm from ``run()``'s potentials."""
+        from neuron_cable import centre_velocities
+
+        return centre_velocities(np.asarray(v).T, self.dt, self.centres, self.left, (WINDOW,))[0]

@@ -30,6 +30,21 @@ DIAMETER = 476.0  # µm
 WINDOW = (20_000.0, 30_000.0)  # µm
 
 
+def centre_velocities(v, dt: float, centres, left, windows) -> list:
+    """Velocity (m/s) in each window ``(x1, x2)`` (µm) from potentials ``v`` (steps + 1, 2 per
+    position) recorded at the two compartment centres either side of each position (indices
+    ``left[k]``, ``left[k] + 1``): peak times parabolic in time, linear between the centres.
+    NEURON's and Jaxley's potentials both live at centres."""
+    i = np.argmax(v, axis=0)
+    columns = np.arange(v.shape[1])
+    a, b, c = (v[i + k, columns] for k in (-1, 0, 1))
+    peaks = (i + 0.5 * (a - c) / (a - 2.0 * b + c)) * dt
+    positions = [x for window in windows for x in window]
+    times = [peaks[2 * n] + (x - centres[j]) / (centres[j + 1] - centres[j]) * (peaks[2 * n + 1] - peaks[2 * n])
+             for n, (j, x) in enumerate(zip(left, positions))]
+    return [(x2 - x1) / (times[2 * k + 1] - times[2 * k]) * 1e-3 for k, (x1, x2) in enumerate(windows)]
+
+
 @functools.lru_cache(maxsize=None)
 def resting_potential(tables: bool = False) -> float:
     """NEURON's resting potential (mV) of this ``hh`` membrane at 18.5 °C: one compartment left
@@ -86,18 +101,9 @@ class NeuronCable:
         self.h.continuerun(self.t_stop)
 
     def velocities(self) -> list:
-        """Velocity (m/s) in each window, from the peak times (parabolic in time, linear between
-        the two segment centres either side of each position)."""
+        """Velocity (m/s) in each window (:func:`centre_velocities`)."""
         v = np.stack([np.asarray(p) for p in self.probes], axis=1)
-        i = np.argmax(v, axis=0)
-        columns = np.arange(v.shape[1])
-        a, b, c = (v[i + k, columns] for k in (-1, 0, 1))
-        peaks = (i + 0.5 * (a - c) / (a - 2.0 * b + c)) * self.dt
-        c0 = self.centres
-        positions = [x for window in self.windows for x in window]
-        times = [peaks[2 * n] + (x - c0[j]) / (c0[j + 1] - c0[j]) * (peaks[2 * n + 1] - peaks[2 * n])
-                 for n, (j, x) in enumerate(zip(self.left, positions))]
-        return [(x2 - x1) / (times[2 * k + 1] - times[2 * k]) * 1e-3 for k, (x1, x2) in enumerate(self.windows)]
+        return centre_velocities(v, self.dt, self.centres, self.left, self.windows)
 
     def velocity(self) -> float:
         """Velocity (m/s) in the first window (2–3 cm by default)."""
